@@ -1,0 +1,60 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything they need is installed from here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+# `make run` starts the demo company; `make run HUDDLE_DEMO=0` serves your own data (no seeding, no demo banner).
+HUDDLE_DEMO ?= 1
+export HUDDLE_DEMO
+
+.PHONY: run test lint typecheck pytest bench install install-dev browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the requirements change.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+run: install
+	$(BIN)/python -m db upgrade
+ifeq ($(HUDDLE_DEMO),1)
+	$(BIN)/python -m db seed --demo --if-empty
+endif
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Browser tests drive Debian's Chromium; install it when it is missing (root only, as on CI machines).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "WARNING: chromium is missing and this is not root: browser tests will be skipped (apt-get install -y chromium)"; fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev browser
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: install-dev
+	$(BIN)/python tests/bench/bench_seed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
