@@ -1,0 +1,1 @@
+"""Persistence: SQLModel models, engine, services, migrations and the `python -m db` command line."""

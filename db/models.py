@@ -1,0 +1,372 @@
+"""The whole data model. Alembic owns the schema (db/migrations); these classes describe it.
+
+Times are timezone-aware UTC `datetime`s (SQLModel's UTCDateTime: timestamptz on PostgreSQL, UTC text on
+SQLite). Frames handed to `core` carry them as naive UTC; the loaders in db/frames.py do that conversion.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    rep = "rep"
+    sales_manager = "sales_manager"
+    marketer = "marketer"
+    executive = "executive"
+    admin = "admin"
+
+
+class Outcome(enum.StrEnum):
+    won = "won"
+    lost = "lost"
+
+
+class CriteriaStatus(enum.StrEnum):
+    draft = "draft"
+    active = "active"
+    retired = "retired"
+    rejected = "rejected"
+
+
+def _enum_type(enum_class: type[enum.Enum]) -> SAEnum:
+    # Plain VARCHAR, not a native PostgreSQL ENUM: adding a value later needs no type migration.
+    return SAEnum(enum_class, native_enum=False, length=20, create_constraint=True)
+
+
+def _json_column(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+# ---------------------------------------------------------------- people
+
+
+class TeamBase(SQLModel):
+    name: str = Field(max_length=120, unique=True, index=True)
+    region: str | None = Field(default=None, max_length=120)
+
+
+class Team(TeamBase, table=True):
+    __tablename__ = "teams"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=120, unique=True, index=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    role: Role = Field(default=Role.rep, index=True, sa_type=_enum_type(Role))
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    active: bool = Field(default=True)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str | None = Field(default=None, max_length=100)
+    must_change_password: bool = Field(default=False)
+    # Where an imported user came from (e.g. Olist's SR id); null for people made in Huddle.
+    source_system: str | None = Field(default=None, max_length=60)
+    external_id: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UserCreate(UserBase):
+    password: str | None = None
+
+
+class UserPublic(UserBase):
+    id: int
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session; the cookie carries only its id, so ending the row ends the login."""
+
+    __tablename__ = "user_sessions"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = Field(default=None)
+    end_reason: str | None = Field(default=None, max_length=40)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login try, known username or not: lockout counts these inside a time window."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=120)
+    at: datetime = Field(default_factory=utcnow)
+    succeeded: bool = Field(default=False)
+
+
+# ---------------------------------------------------------------- data sources and leads
+
+
+class DataSource(SQLModel, table=True):
+    """What one source system (demo, olist, maven, a CSV mapping) holds, so pages can say what it lacks."""
+
+    __tablename__ = "data_sources"
+    name: str = Field(primary_key=True, max_length=60)
+    label: str = Field(max_length=200)
+    # Stage names this source records, e.g. ["created", "mql", "won"]; absent stages are "missing", never 0.
+    stages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # True when the importer declares that a later stage implies the earlier ones for conversion maths.
+    later_stage_implies_earlier: bool = Field(default=False)
+    has_traffic: bool = Field(default=False)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LeadBase(SQLModel):
+    source_system: str = Field(max_length=60, foreign_key="data_sources.name")
+    external_id: str = Field(max_length=120)
+    created_at: datetime | None = Field(default=None, index=True)
+    mql_at: datetime | None = Field(default=None, index=True)
+    sql_at: datetime | None = Field(default=None, index=True)
+    opportunity_at: datetime | None = Field(default=None, index=True)
+    closed_at: datetime | None = Field(default=None, index=True)
+    outcome: Outcome | None = Field(default=None, sa_type=_enum_type(Outcome))
+    amount: float | None = Field(default=None, ge=0)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    source: str | None = Field(default=None, max_length=120, index=True)
+    campaign: str | None = Field(default=None, max_length=200, index=True)
+    landing_page: str | None = Field(default=None, max_length=300)
+    industry: str | None = Field(default=None, max_length=120, index=True)
+    company_size: str | None = Field(default=None, max_length=40)
+    country: str | None = Field(default=None, max_length=80)
+    persona: str | None = Field(default=None, max_length=80)
+    page_views: int = Field(default=0, ge=0)
+    email_clicks: int = Field(default=0, ge=0)
+    content_downloads: int = Field(default=0, ge=0)
+    first_touch_at: datetime | None = Field(default=None)
+
+
+class Lead(LeadBase, table=True):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id", name="uq_leads_source_external"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="ck_leads_amount_nonneg"),
+        CheckConstraint("outcome IS NULL OR closed_at IS NOT NULL", name="ck_leads_outcome_closed"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    attributes: dict[str, Any] | None = _json_column()
+    # Why this lead is an MQL: the criteria version that scored it, its score, and the rules that fired.
+    criteria_version_id: int | None = Field(default=None, foreign_key="criteria_versions.id")
+    score: int | None = Field(default=None)
+    fired_rule_ids: list[int] | None = _json_column()
+    mql_by_import: bool = Field(default=False)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LeadCreate(LeadBase):
+    attributes: dict[str, Any] | None = None
+
+
+class Activity(SQLModel, table=True):
+    """A logged sales touch (call, email, meeting); the first touch feeds speed to lead."""
+
+    __tablename__ = "activities"
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=30)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DailyTraffic(SQLModel, table=True):
+    __tablename__ = "daily_traffic"
+    __table_args__ = (
+        UniqueConstraint("source_system", "day", "channel", name="uq_traffic_day_channel"),
+        CheckConstraint("sessions >= 0", name="ck_traffic_sessions_nonneg"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source_system: str = Field(max_length=60, foreign_key="data_sources.name")
+    day: date = Field(index=True)
+    channel: str = Field(max_length=120)
+    sessions: int = Field(default=0)
+
+
+class Quota(SQLModel, table=True):
+    """A revenue target for one rep or one team over one month or quarter."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NOT NULL) <> (team_id IS NOT NULL)", name="ck_quota_rep_xor_team"),
+        CheckConstraint("period_end >= period_start", name="ck_quota_period_order"),
+        CheckConstraint("amount >= 0", name="ck_quota_amount_nonneg"),
+        UniqueConstraint("user_id", "team_id", "period_start", "period_end", name="uq_quota_period"),
+        Index("ix_quotas_period", "period_start", "period_end"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    period_start: date
+    period_end: date
+    period_kind: str = Field(default="month", max_length=10)
+    amount: float
+
+
+# ---------------------------------------------------------------- lead-quality feedback
+
+
+class LeadRating(SQLModel, table=True):
+    """The current rating of one lead by one rater; every change is also appended to the history."""
+
+    __tablename__ = "lead_ratings"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "rater_id", name="uq_rating_lead_rater"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="ck_rating_stars"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    rater_id: int = Field(foreign_key="users.id", index=True)
+    stars: int
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LeadRatingHistory(SQLModel, table=True):
+    __tablename__ = "lead_rating_history"
+    id: int | None = Field(default=None, primary_key=True)
+    rating_id: int = Field(foreign_key="lead_ratings.id", index=True)
+    stars: int
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=2000)
+    changed_by_id: int = Field(foreign_key="users.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- targeting criteria
+
+
+class CriteriaVersion(SQLModel, table=True):
+    """One written definition of MQL: rules plus a threshold. Immutable once active."""
+
+    __tablename__ = "criteria_versions"
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    status: CriteriaStatus = Field(
+        default=CriteriaStatus.draft, index=True, sa_type=_enum_type(CriteriaStatus)
+    )
+    threshold: int
+    rationale: str | None = Field(default=None, max_length=4000)
+    based_on_id: int | None = Field(default=None, foreign_key="criteria_versions.id")
+    proposed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    proposed_at: datetime = Field(default_factory=utcnow)
+    approved_by_id: int | None = Field(default=None, foreign_key="users.id")
+    approved_at: datetime | None = Field(default=None)
+    activated_at: datetime | None = Field(default=None)
+    retired_at: datetime | None = Field(default=None)
+
+
+class CriteriaRule(SQLModel, table=True):
+    __tablename__ = "criteria_rules"
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="criteria_versions.id", index=True)
+    attribute: str = Field(max_length=60)
+    operator: str = Field(max_length=10)  # eq, ne, in, gte, lte
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=False))
+    points: int
+
+
+class CriteriaComment(SQLModel, table=True):
+    """A comment, rejection or approval on a criteria version, from either side."""
+
+    __tablename__ = "criteria_comments"
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="criteria_versions.id", index=True)
+    author_id: int = Field(foreign_key="users.id")
+    kind: str = Field(default="comment", max_length=20)  # comment, reject, approve
+    text: str = Field(max_length=4000)
+    at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- the weekly sync
+
+
+class SlaSetting(SQLModel, table=True):
+    """One version of the two-sided SLA, company-wide (team_id null) or per team. Append-only."""
+
+    __tablename__ = "sla_settings"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    mqls_per_month: int = Field(ge=0)
+    follow_up_hours: int = Field(ge=1)
+    rating_days: int = Field(ge=1)
+    acceptance_target: float = Field(ge=0, le=1)
+    effective_from: datetime = Field(default_factory=utcnow)
+    set_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ActionItem(SQLModel, table=True):
+    __tablename__ = "action_items"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    due_date: date | None = Field(default=None)
+    meeting_week: str = Field(max_length=8, index=True)  # ISO week, e.g. 2026-W47
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None, index=True)
+    closed_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+# ---------------------------------------------------------------- imports and audit
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    source_system: str = Field(max_length=60)
+    file_name: str = Field(max_length=300)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    users_created: int = 0
+    status: str = Field(default="running", max_length=20)
+
+
+class SavedMapping(SQLModel, table=True):
+    __tablename__ = "saved_mappings"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    toml: str
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only: who did what to which object, with what outcome, at which UTC time."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    actor_username: str | None = Field(default=None, max_length=120)
+    action: str = Field(max_length=60, index=True)
+    object_type: str | None = Field(default=None, max_length=60)
+    object_id: str | None = Field(default=None, max_length=120)
+    outcome: str = Field(default="ok", max_length=20)  # ok, denied, failed
+    detail: str | None = Field(default=None, max_length=4000)

@@ -1,0 +1,47 @@
+"""Typed settings read from the environment (and `.env`), one place for every knob."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///data/app.db"
+MIN_COOKIE_KEY_BYTES = 32
+PLACEHOLDER_KEYS = frozenset({"", "changeme", "change-me", "secret", "some_key", "replace-me"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    huddle_demo: bool = False
+    huddle_cookie_key: str = ""
+    huddle_cookie_name: str = "huddle_auth"
+    huddle_cookie_expiry_days: float = 7.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _relative_sqlite_is_relative_to_project(cls, url: str) -> str:
+        # `make run` and the CLI may start from any folder: anchor relative SQLite paths at the repo.
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(PROJECT_ROOT / url[len(prefix) :])
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def cookie_key_problem(key: str) -> str | None:
+    """Why a cookie key is unfit to sign sessions, or None when it is fit."""
+    if key.strip().lower() in PLACEHOLDER_KEYS:
+        return "the cookie key is missing or a placeholder"
+    if len(key.encode()) < MIN_COOKIE_KEY_BYTES:
+        return f"the cookie key is shorter than {MIN_COOKIE_KEY_BYTES} bytes"
+    return None
