@@ -1,0 +1,45 @@
+"""Plotly figures that read well on a projector: one colour per stage everywhere, titled, labelled."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from core.schema import STAGE_LABEL
+
+STAGE_COLOURS: dict[str, str] = {
+    STAGE_LABEL["traffic"]: "#9aa5b1",
+    STAGE_LABEL["created"]: "#4c78a8",
+    STAGE_LABEL["mql"]: "#f58518",
+    STAGE_LABEL["sql"]: "#e45756",
+    STAGE_LABEL["opportunity"]: "#72b7b2",
+    STAGE_LABEL["won"]: "#54a24b",
+}
+FONT_SIZE = 16
+
+
+def weekly_flow_chart(weekly: pl.DataFrame, title: str) -> go.Figure:
+    """One line per stage of weekly flow counts (frame from core.trends.weekly_flow)."""
+    figure = go.Figure()
+    for stage in weekly["stage"].unique(maintain_order=True).to_list():
+        rows = weekly.filter(pl.col("stage") == stage)
+        figure.add_trace(
+            go.Scatter(
+                x=rows["week"].to_list(),
+                y=rows["count"].to_list(),
+                name=stage,
+                mode="lines+markers",
+                line={"color": STAGE_COLOURS.get(stage), "width": 3},
+                hovertemplate="Week of %{x|%b %d}: %{y:,} " + stage.lower() + "<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title={"text": title},
+        font={"size": FONT_SIZE},
+        xaxis={"title": {"text": "Week starting"}, "tickformat": "%b %d"},
+        yaxis={"title": {"text": "Count"}, "rangemode": "tozero", "tickformat": ","},
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        height=420,
+    )
+    return figure

@@ -1,0 +1,122 @@
+"""The one registry of what every number means (../shared/METRICS.md), shown as help beside each number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    key: str
+    label: str
+    definition: str
+
+
+_ENTRIES: tuple[tuple[str, str, str], ...] = (
+    ("leads", "Leads", "Leads created in the period (a flow count)."),
+    (
+        "mql",
+        "MQLs",
+        "Marketing qualified leads: leads whose score under the active criteria version reached its "
+        "threshold, or that an import marks as MQL. Counted when they became MQL inside the period.",
+    ),
+    (
+        "sql",
+        "SQLs",
+        "Sales qualified leads: MQLs that sales accepted (rated 4-5 stars, or moved to the stage by "
+        "sales). Counted when accepted inside the period.",
+    ),
+    ("opportunity", "Opportunities", "Leads on which a deal was opened inside the period."),
+    ("won", "Won deals", "Deals closed as won inside the period."),
+    ("lost", "Lost deals", "Deals closed as lost inside the period."),
+    ("revenue", "Revenue", "Sum of the amounts of deals won inside the period."),
+    (
+        "win_rate",
+        "Win rate",
+        "Won ÷ (won + lost) over deals closed inside the period. Open deals are not in it. "
+        "Shown with won/closed and a 95% Wilson interval.",
+    ),
+    (
+        "flow_count",
+        "Flow count",
+        "How many leads reached a stage inside the period. Never divide one flow count by another.",
+    ),
+    (
+        "cohort_conversion",
+        "Cohort conversion",
+        "Of the leads that reached stage A inside the period, the share that reached stage B at any later "
+        "time (or within N days when a window is chosen). Follows the same people.",
+    ),
+    ("mql_to_sql", "MQL → SQL", "Of the leads that became MQL in the period, the share sales accepted."),
+    (
+        "sql_to_opportunity",
+        "SQL → opportunity",
+        "Of the leads sales accepted in the period, the share on which a deal was opened.",
+    ),
+    (
+        "opportunity_to_won",
+        "Opportunity → won",
+        "Of the deals opened in the period, the share that was won (so far).",
+    ),
+    ("mql_to_won", "MQL → won", "Of the leads that became MQL in the period, the share that was won."),
+    (
+        "quota_attainment",
+        "Quota attainment",
+        "Revenue ÷ quota for the quota periods that overlap the period, per rep, team and company.",
+    ),
+    (
+        "pipeline_coverage",
+        "Pipeline coverage",
+        "Open opportunity amount ÷ the quota still to reach in the period.",
+    ),
+    (
+        "marketing_sourced_share",
+        "Marketing-sourced share",
+        "Revenue (or pipeline) whose lead came from a marketing channel, over all revenue (or pipeline).",
+    ),
+    (
+        "sales_cycle",
+        "Sales cycle",
+        "Median calendar days from opportunity (or MQL where the data has no opportunity stage) to a won "
+        "close, for deals won in the period.",
+    ),
+    (
+        "speed_to_lead",
+        "Speed to lead",
+        "Time from MQL to the first sales touch (first rating, stage change or logged activity): the "
+        "median and the share within the agreed hours.",
+    ),
+    (
+        "mql_acceptance",
+        "MQL acceptance",
+        "Share of the MQLs delivered in the period that sales rated 4-5 stars.",
+    ),
+    (
+        "rating_coverage",
+        "Rating coverage",
+        "Share of MQLs that sales rated within the agreed number of days.",
+    ),
+    (
+        "rated_quality",
+        "Rated quality",
+        "Mean star rating of a segment's leads and the share rated 4-5, with its interval and count.",
+    ),
+    (
+        "small_sample",
+        "Small sample",
+        "Fewer than 30 in the denominator: the rate is shown, but its interval is wide.",
+    ),
+    (
+        "still_maturing",
+        "Still maturing",
+        "A recent cohort whose median time to the next stage has not yet passed: its rate will rise.",
+    ),
+)
+
+DEFINITIONS: dict[str, MetricDefinition] = {
+    key: MetricDefinition(key=key, label=label, definition=text) for key, label, text in _ENTRIES
+}
+
+
+def help_text(key: str) -> str:
+    return DEFINITIONS[key].definition
