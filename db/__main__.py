@@ -1,0 +1,291 @@
+"""Command line: `python -m db upgrade | seed | users | kpis | import`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+
+from db.engine import DatabaseUnreachable, check_reachable, make_engine, read_session, write_session
+from db.migrate import upgrade_to_head
+from db.models import Role, UserCreate
+from db.progress import TerminalProgress
+from db.settings import get_settings
+from db.users import UserError, create_user, disable_user, get_or_create_team, list_users, set_password
+
+PROBLEMS_ON_SCREEN = 20
+GROUPINGS = ("source", "campaign", "team", "region", "owner", "industry", "month", "quarter")
+
+
+if TYPE_CHECKING:
+    from db.importing.run import ImportResult
+
+
+class CliError(Exception):
+    """A problem to print as one line, without a stack trace."""
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from error
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be a whole number above zero")
+    return number
+
+
+def read_new_password(prompt: str = "Password") -> str:
+    """From the terminal (asked twice) or, when piped, the first line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass(f"{prompt} (again): ") != first:
+        raise CliError("the two passwords differ")
+    return first
+
+
+# ---------------------------------------------------------------- verbs
+
+
+def cmd_upgrade(engine: Engine, _args: argparse.Namespace) -> int:
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_seed(engine: Engine, args: argparse.Namespace) -> int:
+    if not args.demo:
+        raise CliError("say what to seed: `python -m db seed --demo`")
+    from db.demo import DatabaseNotEmpty, seed_demo
+
+    try:
+        with TerminalProgress() as progress:
+            summary = seed_demo(engine, leads=args.leads, seed=args.seed, reset=args.reset, progress=progress)
+    except DatabaseNotEmpty as error:
+        if args.if_empty:
+            print("the database already holds data; leaving it as it is")
+            return 0
+        raise CliError(str(error)) from error
+    print(summary.describe())
+    return 0
+
+
+def cmd_users_add(engine: Engine, args: argparse.Namespace) -> int:
+    password = read_new_password()
+    with write_session(engine) as session:
+        team_id = get_or_create_team(session=session, name=args.team).id if args.team else None
+        user = create_user(
+            session=session,
+            user_in=UserCreate(
+                username=args.username,
+                name=args.name or args.username,
+                email=args.email,
+                role=Role(args.role),
+                team_id=team_id,
+                password=password,
+            ),
+        )
+        print(f"added {user.username} ({user.role.value})")
+    return 0
+
+
+def cmd_users_list(engine: Engine, args: argparse.Namespace) -> int:
+    with read_session(engine) as session:
+        users = list_users(session=session, include_inactive=args.all)
+        rows = [(u.username, u.name, u.role.value, "active" if u.active else "disabled") for u in users]
+    width = max((len(r[0]) for r in rows), default=8)
+    for username, name, role, state in rows:
+        print(f"{username:<{width}}  {role:<13}  {state:<8}  {name}")
+    if not rows:
+        print("no users yet: add the first admin with `python -m db users add --role admin USERNAME`")
+    return 0
+
+
+def cmd_users_disable(engine: Engine, args: argparse.Namespace) -> int:
+    with write_session(engine) as session:
+        disable_user(session=session, username=args.username)
+    print(f"disabled {args.username}")
+    return 0
+
+
+def cmd_users_set_password(engine: Engine, args: argparse.Namespace) -> int:
+    password = read_new_password("New password")
+    with write_session(engine) as session:
+        set_password(session=session, username=args.username, password=password)
+    print(f"password set for {args.username}")
+    return 0
+
+
+def cmd_kpis(engine: Engine, args: argparse.Namespace) -> int:
+    from db.kpis import kpis_report
+
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise CliError("--from is after --to")
+    report = kpis_report(engine, start=args.date_from, end=args.date_to, by=args.by, source=args.source)
+    print(json.dumps(report, indent=2 if args.pretty else None, default=str))
+    return 0
+
+
+def _print_import(result: ImportResult, report_path: Path | None) -> int:
+    if result.ok:
+        print(result.describe())
+        return 0
+    print(f"refused: {result.describe()}", file=sys.stderr)
+    for problem in result.report.first(PROBLEMS_ON_SCREEN):
+        print(f"  {problem.describe()}", file=sys.stderr)
+    if result.report.total > PROBLEMS_ON_SCREEN:
+        print(f"  ... {result.report.total - PROBLEMS_ON_SCREEN:,} more", file=sys.stderr)
+    if report_path is not None:
+        report_path.write_text(result.report.to_csv(), encoding="utf-8")
+        print(f"every problem is listed in {report_path}", file=sys.stderr)
+    return 1
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no file at {value}")
+    return path
+
+
+def _existing_folder(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder at {value}")
+    return path
+
+
+def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
+    from db.importing.mapping import MappingError, parse_mapping
+    from db.importing.run import RunOptions, import_csv, import_maven, import_olist
+
+    with TerminalProgress() as progress:
+        options = RunOptions(dry_run=args.dry_run, progress=progress)
+        if args.kind == "olist":
+            result = import_olist(engine, args.leads, args.deals, options=options)
+        elif args.kind == "maven":
+            result = import_maven(engine, args.dir, options=options)
+        else:
+            try:
+                mapping = parse_mapping(args.mapping.read_text(encoding="utf-8"))
+            except (MappingError, UnicodeDecodeError) as error:
+                raise CliError(f"{args.mapping}: {error}") from error
+            if args.source:
+                try:
+                    mapping = mapping.with_source(args.source)
+                except MappingError as error:
+                    raise CliError(str(error)) from error
+            result = import_csv(engine, args.path, mapping, options=options)
+    return _print_import(result, args.report)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m db", description="Huddle's database tools.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    verbs.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(
+        run=cmd_upgrade
+    )
+
+    seed = verbs.add_parser("seed", help="fill an empty database with the demo company")
+    seed.add_argument("--demo", action="store_true", help="make the demo company")
+    seed.add_argument("--leads", type=_positive_int, default=20_000, help="how many leads (20000)")
+    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data (7)")
+    seed.add_argument("--reset", action="store_true", help="delete everything first")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when data exists")
+    seed.set_defaults(run=cmd_seed)
+
+    users = verbs.add_parser("users", help="add, list and disable people")
+    user_verbs = users.add_subparsers(dest="user_verb", required=True)
+    add = user_verbs.add_parser("add", help="add a user; the password is asked for (or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--name", help="full name (default: the username)")
+    add.add_argument("--email")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.rep.value)
+    add.add_argument("--team", help="team name (made when new)")
+    add.set_defaults(run=cmd_users_add)
+    listing = user_verbs.add_parser("list", help="list users")
+    listing.add_argument("--all", action="store_true", help="include disabled and imported users")
+    listing.set_defaults(run=cmd_users_list)
+    disable = user_verbs.add_parser("disable", help="disable a user")
+    disable.add_argument("username")
+    disable.set_defaults(run=cmd_users_disable)
+    set_pw = user_verbs.add_parser("set-password", help="set a password (asked for, or read from stdin)")
+    set_pw.add_argument("username")
+    set_pw.set_defaults(run=cmd_users_set_password)
+
+    kpis = verbs.add_parser("kpis", help="print the headline numbers as JSON")
+    kpis.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
+    kpis.add_argument("--from", dest="date_from", type=_iso_date, help="first day, YYYY-MM-DD")
+    kpis.add_argument("--to", dest="date_to", type=_iso_date, help="last day (included), YYYY-MM-DD")
+    kpis.add_argument("--by", choices=GROUPINGS, help="also break the numbers down by this")
+    kpis.add_argument("--source", help="only the leads of this source system (demo, olist, maven, ...)")
+    kpis.add_argument("--pretty", action="store_true", help="indent the JSON")
+    kpis.set_defaults(run=cmd_kpis)
+    _add_import_parser(verbs)
+    return parser
+
+
+def _add_import_parser(verbs: Any) -> None:
+    importing = verbs.add_parser("import", help="import a CRM export: all rows or, when any is invalid, none")
+    kinds = importing.add_subparsers(dest="kind", required=True)
+    olist = kinds.add_parser("olist", help="the Olist marketing funnel (leads + closed deals)")
+    olist.add_argument(
+        "--leads", type=_existing_file, required=True, help="the marketing qualified leads CSV"
+    )
+    olist.add_argument("--deals", type=_existing_file, required=True, help="the closed deals CSV")
+    maven = kinds.add_parser("maven", help="the Maven CRM sales opportunities folder")
+    maven.add_argument(
+        "--dir", type=_existing_folder, required=True, help="folder with sales_pipeline.csv etc."
+    )
+    generic = kinds.add_parser("csv", help="any CSV export through a mapping file")
+    generic.add_argument("path", type=_existing_file, help="the CSV file")
+    generic.add_argument("--mapping", type=_existing_file, required=True, help="the mapping (TOML)")
+    generic.add_argument("--source", help="import into this source system instead of the mapping's")
+    for parser in (olist, maven, generic):
+        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+        parser.add_argument("--report", type=Path, help="write every problem found to this CSV file")
+        parser.set_defaults(run=cmd_import)
+
+
+def open_database() -> Engine:
+    """The configured database, reachable and migrated, or a one-line CliError."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        check_reachable(engine)
+    except DatabaseUnreachable as error:
+        raise CliError(str(error)) from error
+    upgrade_to_head(engine)
+    return engine
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[Engine, argparse.Namespace], int] = args.run
+    try:
+        engine = open_database()
+        try:
+            return run(engine, args)
+        finally:
+            engine.dispose()
+    except (CliError, UserError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
