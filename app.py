@@ -1,0 +1,36 @@
+"""Huddle: the frame around every page — page config, the login gate, and the pages of the user's role."""
+
+import streamlit as st
+
+from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account, signed_in_user
+from ui.db import require_database
+from ui.navigation import pages_for
+
+st.set_page_config(page_title="Huddle", page_icon=":material/handshake:", layout="wide")
+engine = require_database()
+try:
+    widget = authenticator(engine)
+except CookieKeyMissing as problem:
+    st.error(
+        f"Huddle will not start: {problem}. Set `cookie_key` in .streamlit/secrets.toml or the "
+        "HUDDLE_COOKIE_KEY environment variable to a random value of at least 32 bytes, e.g. "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+        icon=":material/key:",
+    )
+    st.stop()
+
+user = signed_in_user(engine, widget)
+if user is None:
+    st.navigation(
+        [st.Page(lambda: login_page(engine, widget), title="Log in", url_path="login")], position="hidden"
+    ).run()
+    user = signed_in_user(engine, widget)
+    if user is None:
+        st.stop()
+    st.rerun()
+
+navigation = st.navigation(
+    [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages_for(user.role)]
+)
+sidebar_account(user, widget, engine)
+navigation.run()
