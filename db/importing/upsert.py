@@ -1,0 +1,414 @@
+"""Write a LeadBatch: upsert on (source system, external id), people and teams first, in one transaction.
+
+The work is split in two: `plan` only reads (what would be created, updated, left alone, which people
+are new), so a dry run reports exactly what the import would do; `apply` writes that plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from db.bulk import bulk_insert, fix_sequences, text_times
+from db.frames import read_query, utc_text
+from db.importing.batch import COUNT_FIELDS, STAGE_TIMES, TEXT_FIELDS, LeadBatch, PersonSpec
+from db.importing.usernames import looks_like_email, unique_username, username_from
+from db.models import DataSource, LeadRating, LeadRatingHistory, Team, User, utcnow
+from db.progress import ProgressFn, no_progress
+
+# The lead columns an import owns; the rest (scores, first touch) belong to other features.
+COMPARED: dict[str, pl.DataType] = {
+    **{name: pl.Datetime("us") for name in STAGE_TIMES},
+    "outcome": pl.String(),
+    "amount": pl.Float64(),
+    "owner_id": pl.Int64(),
+    "team_id": pl.Int64(),
+    **{name: pl.String() for name in TEXT_FIELDS},
+    **{name: pl.Int64() for name in COUNT_FIELDS},
+    "attributes": pl.String(),
+    "mql_by_import": pl.Boolean(),
+}
+EXISTING_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "external_id": pl.String(),
+    **{name: (pl.Int64() if name == "mql_by_import" else dtype) for name, dtype in COMPARED.items()},
+}
+UPDATE_CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    placeholder: int  # a negative id standing in for the user until it exists
+    spec: PersonSpec
+    username: str
+
+
+@dataclass
+class ImportPlan:
+    source_exists: bool
+    new_leads: pl.DataFrame  # COMPARED columns + external_id, owner ids may be placeholders
+    changed_leads: pl.DataFrame  # the same + id
+    unchanged: int
+    new_people: list[NewPerson]
+    team_ids: dict[str, int | None]  # team name -> id (None: to be created)
+    ratings: pl.DataFrame  # external_id, owner_id, stars
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    rows_read: int
+    created: int
+    updated: int
+    unchanged: int
+    users_created: int
+    teams_created: int
+    ratings_written: int = 0
+
+    def describe(self) -> str:
+        if self.created == 0 and self.updated == 0 and self.users_created == 0 and self.ratings_written == 0:
+            return f"nothing changed: all {self.unchanged:,} leads were already up to date"
+        parts = [
+            f"{self.rows_read:,} rows read",
+            f"{self.created:,} leads created",
+            f"{self.updated:,} updated",
+            f"{self.unchanged:,} unchanged",
+            f"{self.users_created:,} users created",
+        ]
+        if self.teams_created:
+            parts.append(f"{self.teams_created:,} teams created")
+        if self.ratings_written:
+            parts.append(f"{self.ratings_written:,} ratings written")
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------- people and teams
+
+
+def _people_index(users: Sequence[User], by_name: bool) -> dict[str, int]:
+    """Lower-cased username (and, for mappings, email and name) -> user id; ambiguous names are left out."""
+    index: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for user in users:
+        assert user.id is not None
+        keys = [user.username.lower()]
+        if by_name:
+            keys += [k.lower() for k in (user.email, user.name) if k]
+        for key in keys:
+            if key in index and index[key] != user.id:
+                ambiguous.add(key)
+            index.setdefault(key, user.id)
+    return {k: v for k, v in index.items() if k not in ambiguous}
+
+
+def _resolve_people(batch: LeadBatch, users: Sequence[User]) -> tuple[dict[str, int], list[NewPerson]]:
+    """Person key -> user id (negative for people to create), and the new people."""
+    index = _people_index(users, batch.match_people_by_name)
+    taken = {user.username for user in users}
+    ids: dict[str, int] = {}
+    new: list[NewPerson] = []
+    for spec in batch.people:
+        if batch.match_people_by_name:
+            found = index.get(spec.key.strip().lower())
+        else:
+            found = index.get(username_from(spec.username_hint))
+        if found is not None:
+            ids[spec.key] = found
+            continue
+        username = (
+            username_from(spec.username_hint)
+            if not batch.match_people_by_name and username_from(spec.username_hint) not in taken
+            else unique_username(spec.username_hint, taken)
+        )
+        taken.add(username)
+        person = NewPerson(placeholder=-(len(new) + 1), spec=spec, username=username)
+        new.append(person)
+        ids[spec.key] = person.placeholder
+    return ids, new
+
+
+def _team_names(batch: LeadBatch) -> list[str]:
+    names = [t.name for t in batch.teams] + [p.team for p in batch.people if p.team]
+    names += batch.leads.get_column("team").drop_nulls().unique(maintain_order=True).to_list()
+    return list(dict.fromkeys(names))
+
+
+# ---------------------------------------------------------------- comparing with what is there
+
+
+def _existing_leads(engine: Engine, source: str) -> pl.DataFrame:
+    times = ", ".join(utc_text(engine, name) for name in STAGE_TIMES)
+    attributes = "leads.attributes" if engine.dialect.name == "sqlite" else "leads.attributes::text"
+    columns = ["outcome", "amount", "owner_id", "team_id", *TEXT_FIELDS, *COUNT_FIELDS]
+    sql = (
+        f"SELECT leads.id, leads.external_id, {times}, "  # noqa: S608 - names are ours, the source is quoted
+        + ", ".join(f"leads.{c}" for c in columns)
+        + f", {attributes}, CAST(leads.mql_by_import AS INTEGER) FROM leads "
+        + "WHERE leads.source_system = '{}'".format(source.replace("'", "''"))
+    )
+    frame = read_query(engine, sql, EXISTING_SCHEMA)
+    return frame.with_columns(pl.col("mql_by_import").cast(pl.Boolean))
+
+
+def _incoming(batch: LeadBatch, person_ids: dict[str, int]) -> pl.DataFrame:
+    """The batch's rows with owner ids."""
+    owners = pl.DataFrame(
+        {"owner": list(person_ids), "owner_id": list(person_ids.values())},
+        schema={"owner": pl.String(), "owner_id": pl.Int64()},
+    )
+    return batch.leads.join(owners, on="owner", how="left")
+
+
+def _differs(name: str, dtype: pl.DataType) -> pl.Expr:
+    new, old = pl.col(name), pl.col(f"{name}_old")
+    if dtype == pl.Float64():
+        return ~(
+            (new.is_null() & old.is_null()) | ((new - old).abs() <= 1e-9 * (1 + old.abs())).fill_null(False)
+        )
+    return new.ne_missing(old)
+
+
+def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: ProgressFn) -> ImportPlan:
+    users = session.exec(select(User)).all()
+    person_ids, new_people = _resolve_people(batch, users)
+    owner_teams = {user.id: user.team_id for user in users}
+    teams = {team.name: team.id for team in session.exec(select(Team)).all()}
+    team_ids: dict[str, int | None] = {name: teams.get(name) for name in _team_names(batch)}
+    progress("comparing with the leads already in Huddle", 0.0)
+    existing = _existing_leads(engine, batch.source.name)
+    incoming = _incoming(batch, person_ids)
+    known_team = pl.col("team").replace_strict(
+        {k: v for k, v in team_ids.items() if v is not None}, default=None, return_dtype=pl.Int64
+    )
+    owner_team = pl.col("owner_id").replace_strict(
+        {k: v for k, v in owner_teams.items() if k is not None}, default=None, return_dtype=pl.Int64
+    )
+    incoming = incoming.with_columns(
+        pl.when(pl.col("team").is_not_null()).then(known_team).otherwise(owner_team).alias("team_id")
+    )
+    joined = incoming.join(
+        existing.rename({c: f"{c}_old" for c in COMPARED}), on="external_id", how="left", coalesce=True
+    )
+    is_new = pl.col("id").is_null()
+    # A lead whose team is still to be created cannot equal what is stored.
+    new_team = pl.col("team").is_not_null() & known_team.is_null()
+    changed = pl.any_horizontal([_differs(n, d) for n, d in COMPARED.items()]) | new_team
+    keep = ["external_id", "team", *COMPARED]
+    ratings = incoming.filter(pl.col("rating").is_not_null()).select(
+        "external_id", "owner_id", pl.col("rating").alias("stars")
+    )
+    plan = ImportPlan(
+        source_exists=session.get(DataSource, batch.source.name) is not None,
+        new_leads=joined.filter(is_new).select(keep),
+        changed_leads=joined.filter(~is_new & changed).select("id", *keep),
+        unchanged=joined.filter(~is_new & ~changed).height,
+        new_people=new_people,
+        team_ids=team_ids,
+        ratings=ratings,
+    )
+    progress("comparing with the leads already in Huddle", 1.0)
+    return plan
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _write_source(session: Session, batch: LeadBatch) -> None:
+    spec = batch.source
+    row = session.get(DataSource, spec.name) or DataSource(name=spec.name, label=spec.label)
+    row.label = spec.label
+    row.stages = list(spec.stages)
+    row.later_stage_implies_earlier = spec.later_stage_implies_earlier
+    row.has_traffic = row.has_traffic or spec.has_traffic
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+
+
+def _write_teams(session: Session, batch: LeadBatch, plan: ImportPlan) -> tuple[dict[str, int], int]:
+    regions = {t.name: t.region for t in batch.teams}
+    ids: dict[str, int] = {}
+    created = 0
+    for name, team_id in plan.team_ids.items():
+        if team_id is None:
+            team = Team(name=name, region=regions.get(name))
+            session.add(team)
+            session.flush()
+            assert team.id is not None
+            team_id = team.id
+            created += 1
+        ids[name] = team_id
+    return ids, created
+
+
+def _write_people(session: Session, plan: ImportPlan, team_ids: dict[str, int]) -> dict[int, int]:
+    """Create the new people (inactive, no password: they log in once an admin sets one)."""
+    real: dict[int, int] = {}
+    emails_taken = {u.email.lower() for u in session.exec(select(User)).all() if u.email}
+    for person in plan.new_people:
+        spec = person.spec
+        email = spec.email if spec.email and looks_like_email(spec.email) else None
+        if email and email.lower() in emails_taken:
+            email = None
+        user = User(
+            username=person.username,
+            name=spec.name[:200],
+            email=email,
+            role=spec.role,
+            team_id=team_ids.get(spec.team) if spec.team else None,
+            active=False,
+        )
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        real[person.placeholder] = user.id
+    return real
+
+
+def _with_real_ids(frame: pl.DataFrame, people: dict[int, int], teams: dict[str, int]) -> pl.DataFrame:
+    owner = pl.col("owner_id")
+    if people:
+        owner = owner.replace(people)
+    team = pl.when(pl.col("team").is_not_null()).then(
+        pl.col("team").replace_strict(teams, default=None, return_dtype=pl.Int64)
+    )
+    return frame.with_columns(owner.alias("owner_id"), pl.coalesce(team, pl.col("team_id")).alias("team_id"))
+
+
+def _owner_team_fill(frame: pl.DataFrame, session: Session) -> pl.DataFrame:
+    """Leads of a newly created owner take that owner's team."""
+    teams = {u.id: u.team_id for u in session.exec(select(User)).all() if u.team_id is not None}
+    if not teams:
+        return frame
+    owner_team = pl.col("owner_id").replace_strict(teams, default=None, return_dtype=pl.Int64)
+    return frame.with_columns(pl.coalesce(pl.col("team_id"), owner_team).alias("team_id"))
+
+
+def _next_id(connection: Connection) -> int:
+    return int(connection.execute(text("SELECT COALESCE(max(id), 0) + 1 FROM leads")).scalar_one())
+
+
+def _insert_leads(connection: Connection, frame: pl.DataFrame, source: str, progress: ProgressFn) -> None:
+    if frame.is_empty():
+        return
+    postgres = connection.dialect.name == "postgresql"
+    now = _now_text(postgres)
+    first = _next_id(connection)
+    rows = text_times(frame, STAGE_TIMES, postgres).select(
+        pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("id"),
+        pl.lit(source).alias("source_system"),
+        "external_id",
+        *COMPARED,
+        pl.lit(now).alias("updated_at"),
+    )
+    bulk_insert(connection, "leads", rows, progress, "writing new leads")
+    fix_sequences(connection, ["leads"])
+
+
+def _update_leads(connection: Connection, frame: pl.DataFrame, progress: ProgressFn) -> None:
+    if frame.is_empty():
+        return
+    columns = list(COMPARED)
+    assignments = ", ".join(f"{c} = :{c}" for c in columns)
+    statement = text(f"UPDATE leads SET {assignments}, updated_at = :updated_at WHERE id = :id")  # noqa: S608
+    postgres = connection.dialect.name == "postgresql"
+    # Times go in as the same text a bulk insert writes, so a re-import compares equal.
+    rows = text_times(frame, STAGE_TIMES, postgres).with_columns(
+        pl.lit(_now_text(postgres)).alias("updated_at")
+    )
+    for offset in range(0, rows.height, UPDATE_CHUNK):
+        chunk = rows.slice(offset, UPDATE_CHUNK).select("id", *columns, "updated_at")
+        connection.execute(statement, list(chunk.iter_rows(named=True)))
+        progress("updating changed leads", min(1.0, (offset + UPDATE_CHUNK) / rows.height))
+
+
+def _now_text(postgres: bool) -> str:
+    return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f") + ("+00:00" if postgres else "")
+
+
+def _write_ratings(session: Session, source: str, ratings: pl.DataFrame, people: dict[int, int]) -> int:
+    """A rating column of the export becomes the owner's rating, with history, like one given in Huddle."""
+    if ratings.is_empty():
+        return 0
+    if people:
+        ratings = ratings.with_columns(pl.col("owner_id").replace(people))
+    ids: dict[str, int] = dict(
+        session.connection()
+        .execute(text("SELECT external_id, id FROM leads WHERE source_system = :source"), {"source": source})
+        .tuples()
+        .all()
+    )
+    written = 0
+    for external_id, rater_id, stars in ratings.iter_rows():
+        lead_id = ids.get(external_id)
+        if lead_id is None or rater_id is None:
+            continue
+        current = session.exec(
+            select(LeadRating).where(LeadRating.lead_id == lead_id, LeadRating.rater_id == rater_id)
+        ).first()
+        if current is not None and current.stars == stars:
+            continue
+        now = utcnow()
+        if current is None:
+            current = LeadRating(lead_id=lead_id, rater_id=rater_id, stars=stars, reasons=["imported"])
+        current.stars, current.updated_at = stars, now
+        session.add(current)
+        session.flush()
+        assert current.id is not None
+        session.add(
+            LeadRatingHistory(
+                rating_id=current.id,
+                stars=stars,
+                reasons=["imported"],
+                changed_by_id=rater_id,
+                changed_at=now,
+            )
+        )
+        written += 1
+    return written
+
+
+def apply_plan(
+    session: Session, batch: LeadBatch, plan: ImportPlan, progress: ProgressFn = no_progress
+) -> ImportCounts:
+    """Write the plan inside the caller's transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # New ids are max(id)+1: keep other writers of leads out until this transaction ends.
+        connection.execute(text("LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE"))
+    _write_source(session, batch)
+    team_ids, teams_created = _write_teams(session, batch, plan)
+    people = _write_people(session, plan, team_ids)
+    new = _owner_team_fill(_with_real_ids(plan.new_leads, people, team_ids), session).drop("team")
+    changed = _owner_team_fill(_with_real_ids(plan.changed_leads, people, team_ids), session).drop("team")
+    session.flush()
+    _insert_leads(connection, new, batch.source.name, progress)
+    _update_leads(connection, changed, progress)
+    written = _write_ratings(session, batch.source.name, plan.ratings, people)
+    return ImportCounts(
+        rows_read=batch.rows_read,
+        created=new.height,
+        updated=changed.height,
+        unchanged=plan.unchanged,
+        users_created=len(plan.new_people),
+        teams_created=teams_created,
+        ratings_written=written,
+    )
+
+
+def planned_counts(batch: LeadBatch, plan: ImportPlan) -> ImportCounts:
+    """What apply_plan would report, for a dry run."""
+    return ImportCounts(
+        rows_read=batch.rows_read,
+        created=plan.new_leads.height,
+        updated=plan.changed_leads.height,
+        unchanged=plan.unchanged,
+        users_created=len(plan.new_people),
+        teams_created=sum(1 for v in plan.team_ids.values() if v is None),
+        ratings_written=plan.ratings.height,
+    )
