@@ -80,6 +80,19 @@ def stages_present(leads: LeadsFrame) -> dict[str, bool]:
     return {stage: bool(row[stage]) for stage in FUNNEL_STAGES}
 
 
+def records_losses(leads: LeadsFrame) -> bool:
+    """Whether the data can say a deal was lost. Olist's export keeps only the deals it closed, so
+    there a win rate would read 100%: it is "not in this data", never a number. No leads at all is
+    not evidence either way."""
+    lazy = _lazy(leads)
+    row = (
+        lazy.select(pl.len().alias("n"), (pl.col("outcome") == "lost").any().alias("lost"))
+        .collect()
+        .row(0, named=True)
+    )
+    return int(row["n"]) == 0 or bool(row["lost"])
+
+
 def _in_period(expr: pl.Expr, period: Period) -> pl.Expr:
     inside = expr.is_not_null()
     if period.start is not None:

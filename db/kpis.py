@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from core.kpis import FLOW_KEYS, Headline, headline, headline_by, stages_present
+from core.kpis import FLOW_KEYS, Headline, headline, headline_by, records_losses, stages_present
 from core.periods import Period, from_inclusive
 from db.frames import load_leads, load_people
 
@@ -69,7 +69,7 @@ def kpis_report(
     leads = load_leads(engine, source_system=source)
     present = stages_present(leads)
     totals = record_totals(leads)
-    losses = totals["lost"] > 0 or totals["records"] == 0
+    losses = records_losses(leads)
     report: dict[str, Any] = {
         "period": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None},
         "source": source,

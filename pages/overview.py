@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from core.charts import weekly_flow_chart
-from core.kpis import headline
+from core.kpis import headline, records_losses
 from core.periods import month_to_date, previous_month_same_span
 from core.trends import last_complete_week_end, latest_event_day, weekly_flow
 from ui.auth import demo_banner
@@ -45,7 +45,7 @@ with row[0]:
 with row[1]:
     money_metric("Revenue", "revenue", now.revenue, before.revenue)
 with row[2]:
-    rate_metric("Win rate", "win_rate", now.win_rate, before.win_rate)
+    rate_metric("Win rate", "win_rate", now.win_rate, before.win_rate, recorded=records_losses(frame))
 
 weekly = weekly_flow(frame, last_day=last_complete_week_end(anchor), weeks=13)
 st.plotly_chart(

@@ -45,7 +45,13 @@ def money_metric(label: str, key: str, current: float, previous: float) -> None:
     st.metric(label, money(current), delta=delta, help=help_text(key))
 
 
-def rate_metric(label: str, key: str, current: Rate, previous: Rate) -> None:
+def rate_metric(label: str, key: str, current: Rate, previous: Rate, *, recorded: bool = True) -> None:
+    """`recorded` False: the data never records the failures (Olist keeps only won deals), so the rate
+    would read 100%; it says so instead of showing a number."""
+    if not recorded:
+        st.metric(label, MISSING, help=help_text(key))
+        st.caption("this data records no lost deals")
+        return
     delta = None
     if current.value is not None and previous.value is not None:
         delta = f"{(current.value - previous.value) * 100:+.1f} pts"

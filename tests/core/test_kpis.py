@@ -10,6 +10,7 @@ from core.kpis import (
     cohort_conversion,
     headline,
     headline_by,
+    records_losses,
     revenue,
     sales_cycle_days,
     stage_flow_counts,
@@ -140,6 +141,13 @@ def test_missing_stages_are_none_not_zero() -> None:
     assert summary.conversion["mql_to_sql"] is None
     mql_to_won = summary.conversion["mql_to_won"]
     assert mql_to_won is not None and (mql_to_won.rate.num, mql_to_won.rate.den) == (1, 1)
+
+
+def test_a_win_rate_needs_data_that_can_record_a_loss() -> None:
+    only_wins = leads({"created_at": d("2018-01-01"), "closed_at": d("2018-01-09"), "outcome": "won"})
+    assert records_losses(FUNNEL)  # lead 3 was lost
+    assert not records_losses(only_wins)  # Olist keeps only won deals: a win rate would read 100%
+    assert records_losses(leads())  # no leads at all is no evidence either way
 
 
 def test_headline_agrees_with_the_single_metric_functions() -> None:

@@ -137,6 +137,38 @@ def test_overview_without_leads_explains_why(
     assert not at.metric
 
 
+def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
+    app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+) -> None:
+    from sqlmodel import Session
+
+    from db.importing.mapping import parse_mapping
+    from db.importing.run import import_csv
+    from db.models import User
+    from db.settings import get_settings
+
+    url = _database(tmp_path / "wins-only.db", leads=None)  # type: ignore[operator]
+    engine = make_engine(url)
+    with Session(engine) as session:
+        session.add(User(username="exec", name="Exec", role=Role.executive))
+        session.commit()
+    today = datetime.now(UTC).date().isoformat()
+    wins_only = f"id,created,won\n1,{today},{today}\n2,{today},\n".encode()
+    mapping = parse_mapping(
+        '[source]\nname = "shop"\n[columns]\nexternal_id = "id"\ncreated_date = "created"\n'
+        'mql_date = "created"\nclose_date = "won"\n[outcome]\nclosed_means = "won"\n'
+    )
+    assert import_csv(engine, wins_only, mapping, file_name="wins.csv").ok
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    at = logged_in_app("exec").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Won deals"] == "1"
+    assert shown["Win rate"] == "not in this data"  # never "100.0%" from data that cannot say "lost"
+    assert any("records no lost deals" in c.value for c in at.caption)
+
+
 def test_unreachable_database_is_one_clear_line(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from db.settings import get_settings
 
