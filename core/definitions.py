@@ -13,7 +13,19 @@ class MetricDefinition:
 
 
 _ENTRIES: tuple[tuple[str, str, str], ...] = (
+    (
+        "traffic",
+        "Website sessions",
+        "Visits to the website in the period, from the daily traffic series (all channels). Sessions are "
+        "visits, not people, so no conversion rate runs from them to leads.",
+    ),
     ("leads", "Leads", "Leads created in the period (a flow count)."),
+    (
+        "stage_velocity",
+        "Median days",
+        "Stage velocity: for the leads that reached the later stage in the period, the median number of "
+        "calendar days since they reached the earlier one.",
+    ),
     (
         "mql",
         "MQLs",

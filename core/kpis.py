@@ -93,7 +93,7 @@ def records_losses(leads: LeadsFrame) -> bool:
     return int(row["n"]) == 0 or bool(row["lost"])
 
 
-def _in_period(expr: pl.Expr, period: Period) -> pl.Expr:
+def in_period(expr: pl.Expr, period: Period) -> pl.Expr:
     inside = expr.is_not_null()
     if period.start is not None:
         inside = inside & (expr >= datetime.combine(period.start, datetime.min.time()))
@@ -104,13 +104,13 @@ def _in_period(expr: pl.Expr, period: Period) -> pl.Expr:
 
 def _flow_exprs(period: Period) -> list[pl.Expr]:
     return [
-        _in_period(stage_time(stage), period).sum().alias(f"flow_{key}")
+        in_period(stage_time(stage), period).sum().alias(f"flow_{key}")
         for key, stage in {**FLOW_KEYS, "lost": "lost"}.items()
     ]
 
 
 def _money_exprs(period: Period, cycle_from: str) -> list[pl.Expr]:
-    won_inside = _in_period(stage_time("won"), period)
+    won_inside = in_period(stage_time("won"), period)
     # Calendar days between the two dates, as people count "days to close" (not 24-hour blocks).
     cycle_days = (pl.col("closed_at").dt.date() - pl.col(STAGE_TIME[cycle_from]).dt.date()).dt.total_days()
     return [
@@ -121,9 +121,9 @@ def _money_exprs(period: Period, cycle_from: str) -> list[pl.Expr]:
     ]
 
 
-def _conversion_exprs(key: str, a: str, b: str, period: Period, window_days: int | None) -> list[pl.Expr]:
+def conversion_exprs(key: str, a: str, b: str, period: Period, window_days: int | None) -> list[pl.Expr]:
     a_time, b_time = stage_time(a), stage_time(b)
-    cohort = _in_period(a_time, period)
+    cohort = in_period(a_time, period)
     reached = b_time.is_not_null()
     if window_days is not None:
         reached = reached & ((b_time - a_time) <= timedelta(days=window_days))
@@ -142,7 +142,7 @@ def _lag_exprs() -> list[pl.Expr]:
     ]
 
 
-def _is_maturing(last_entry: datetime | None, period: Period, lag_days: float | None, today: date) -> bool:
+def is_maturing(last_entry: datetime | None, period: Period, lag_days: float | None, today: date) -> bool:
     """A cohort is still maturing while the median A->B lag has not passed since it closed."""
     if lag_days is None or last_entry is None:
         return False
@@ -159,7 +159,7 @@ def _cycle_start(present: dict[str, bool]) -> str:
 def _headline_exprs(period: Period, present: dict[str, bool], window_days: int | None) -> list[pl.Expr]:
     exprs = [*_flow_exprs(period), *_money_exprs(period, _cycle_start(present))]
     for key, (a, b) in CONVERSIONS.items():
-        exprs += _conversion_exprs(key, a, b, period, window_days)
+        exprs += conversion_exprs(key, a, b, period, window_days)
     return exprs
 
 
@@ -186,7 +186,7 @@ def _headline_from_row(
             from_stage=a,
             to_stage=b,
             rate=rate(int(row[f"{key}_num"]), int(row[f"{key}_den"])),  # type: ignore[call-overload]
-            maturing=_is_maturing(row[f"{key}_last_entry"], period, lag_days, today),  # type: ignore[arg-type]
+            maturing=is_maturing(row[f"{key}_last_entry"], period, lag_days, today),  # type: ignore[arg-type]
             median_lag_days=lag_days,
         )
     cycle = row["sales_cycle_days"]
@@ -218,7 +218,7 @@ def stage_flow_counts(leads: LeadsFrame, period: Period) -> dict[str, int | None
 
 
 def revenue(leads: LeadsFrame, period: Period) -> float:
-    won_inside = _in_period(stage_time("won"), period)
+    won_inside = in_period(stage_time("won"), period)
     value = _lazy(leads).select(pl.col("amount").filter(won_inside).sum()).collect().item()
     return float(value or 0.0)
 
@@ -248,7 +248,7 @@ def cohort_conversion(
     lag = ((b_time - a_time).dt.total_seconds() / 86_400).median().alias("lag")
     counts, lags = pl.collect_all(
         [
-            lazy.select(_conversion_exprs(key, from_stage, to_stage, period, window_days)),
+            lazy.select(conversion_exprs(key, from_stage, to_stage, period, window_days)),
             lazy.select(lag),
         ]
     )
@@ -259,7 +259,7 @@ def cohort_conversion(
         from_stage=from_stage,
         to_stage=to_stage,
         rate=rate(int(row[f"{key}_num"]), int(row[f"{key}_den"])),
-        maturing=_is_maturing(row[f"{key}_last_entry"], period, lag_days, today),
+        maturing=is_maturing(row[f"{key}_last_entry"], period, lag_days, today),
         median_lag_days=lag_days,
     )
 
