@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account, signed_in_user
 from ui.db import require_database
-from ui.navigation import pages_for
+from ui.navigation import PAGES, pages_for
 
 st.set_page_config(page_title="Huddle", page_icon=":material/handshake:", layout="wide")
 engine = require_database()
@@ -21,8 +21,16 @@ except CookieKeyMissing as problem:
 
 user = signed_in_user(engine, widget)
 if user is None:
+    # Every page's address shows the login form, so a shared link (say /funnel?period=last_quarter)
+    # survives logging in: a page is identified by its address, and after login the same address is the
+    # real page, query string and all.
+    show_login = lambda: login_page(engine, widget)  # noqa: E731
     st.navigation(
-        [st.Page(lambda: login_page(engine, widget), title="Log in", url_path="login")], position="hidden"
+        [
+            st.Page(show_login, title="Log in", url_path="login", default=True),
+            *(st.Page(show_login, title="Log in", url_path=p.url_path) for p in PAGES),
+        ],
+        position="hidden",
     ).run()
     user = signed_in_user(engine, widget)
     if user is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from db.frames import load_leads
+from db.frames import load_leads, load_people, load_traffic
 from ui.db import database_url, engine
 
 CACHE_SECONDS = 300
@@ -18,3 +18,21 @@ def _leads(url: str) -> pl.DataFrame:
 
 def leads() -> pl.DataFrame:
     return _leads(database_url())
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _people(url: str) -> pl.DataFrame:
+    return load_people(engine())
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _traffic(url: str) -> pl.DataFrame:
+    return load_traffic(engine())
+
+
+def people() -> pl.DataFrame:
+    return _people(database_url())
+
+
+def traffic() -> pl.DataFrame:
+    return _traffic(database_url())

@@ -20,6 +20,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "overview", EVERYONE),
+    PageSpec("pages/funnel.py", "Funnel", ":material/filter_alt:", "funnel", EVERYONE),
     PageSpec("pages/import_data.py", "Import", ":material/upload_file:", "import", frozenset({"admin"})),
 )
 

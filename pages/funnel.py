@@ -1,0 +1,207 @@
+"""Funnel: website sessions to won deals for the chosen period, how each stage converts, how fast, where
+the leads come from, and the leads behind every number."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import streamlit as st
+
+from core.charts import funnel_chart, trend_chart
+from core.filters import apply_filters
+from core.funnel import (
+    BREAKDOWNS,
+    PAIRS,
+    STEPS,
+    Funnel,
+    breakdown,
+    funnel,
+    funnel_steps,
+    leads_behind,
+    pair_key,
+    spreadsheet_safe_csv,
+    trend,
+)
+from core.schema import STAGE_LABEL
+from core.trends import latest_event_day
+from ui.auth import demo_banner
+from ui.data import leads, people, traffic
+from ui.filters import sidebar_filters
+from ui.widgets import MISSING, count_metric, percent, rate_detail
+
+PAGE_SIZE = 100
+
+
+def stage_metrics(now: Funnel, before: Funnel) -> None:
+    cells = st.columns(len(STEPS) + 1)
+    with cells[0]:
+        if now.traffic is None:
+            st.metric(STAGE_LABEL["traffic"], MISSING)
+        else:
+            count_metric(STAGE_LABEL["traffic"], "traffic", now.traffic, before.traffic)
+    for cell, stage in zip(cells[1:], STEPS, strict=True):
+        with cell:
+            count_metric(STAGE_LABEL[stage], "leads" if stage == "created" else stage, now.counts[stage],
+                         before.counts[stage])  # fmt: skip
+
+
+def conversion_table(now: Funnel) -> None:
+    rows = []
+    for a, b in PAIRS:
+        key = pair_key(a, b)
+        conversion = now.conversions[key]
+        step = f"{STAGE_LABEL[a]} → {STAGE_LABEL[b]}"
+        if conversion is None:
+            rows.append({"step": step, "conversion": MISSING, "of them": "", "marks": "",
+                         "median days": MISSING})  # fmt: skip
+            continue
+        marks = [m for m, on in (("small sample", conversion.rate.small_sample), ("still maturing",
+                 conversion.maturing)) if on]  # fmt: skip
+        velocity = now.velocity_days[key]
+        rows.append(
+            {
+                "step": step,
+                "conversion": percent(conversion.rate.value),
+                "of them": rate_detail(conversion.rate),
+                "marks": ", ".join(marks),
+                "median days": "—" if velocity is None else f"{velocity:,.1f}",
+            }
+        )
+    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(
+        "Conversion follows the leads that reached the first stage in the period, whenever they reached "
+        "the next. *Still maturing*: the typical time between the two stages has not yet passed. Median "
+        "days: how long the step took for the leads that reached the second stage in the period. Website "
+        "sessions are visits, not people, so no rate leads from them to leads."
+    )
+
+
+def trend_section(frame: pl.DataFrame, last_day: datetime) -> None:
+    grain = st.segmented_control("Trend by", ["week", "month"], default="week", key="trend_grain") or "week"
+    series = trend(frame, last_day=last_day.date(), grain=grain)
+    if series.is_empty():
+        st.info("No stage has any leads to draw.", icon=":material/show_chart:")
+        return
+    title = f"Leads reaching each stage per {grain}, last 13 {grain}s (the last one may be partial)"
+    st.plotly_chart(trend_chart(series, title, grain), width="stretch", config={"displayModeBar": False})
+
+
+def breakdown_section(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel) -> tuple[str, str] | None:
+    """The breakdown table; returns the (dimension, value) of the row the user picked, if any."""
+    by = st.selectbox(
+        "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="breakdown_by"
+    )
+    table = breakdown(frame, names, now.period, by)
+    if table.is_empty():
+        st.info(f"No leads reached any stage in {now.period.label}.", icon=":material/table_rows:")
+        return None
+    shown = table.select(
+        pl.col("key").alias(BREAKDOWNS[by]),
+        *[pl.col(s).alias(STAGE_LABEL[s]) for s in STEPS if now.counts[s] is not None],
+        pl.col("revenue").alias("Revenue"),
+        (pl.col("mql_to_sql") * 100).alias("MQL → SQL %"),
+        pl.col("mql_to_sql_den").alias("MQLs in cohort"),
+        (pl.col("win_rate") * 100).alias("Win rate %"),
+        pl.col("win_den").alias("Closed"),
+    )
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"breakdown_table_{by}",
+        column_config={
+            "Revenue": st.column_config.NumberColumn(format="dollar"),
+            "MQL → SQL %": st.column_config.NumberColumn(format="%.1f%%"),
+            "Win rate %": st.column_config.NumberColumn(format="%.1f%%"),
+        },
+    )
+    st.caption("Select a row to list its leads below. Rates are empty where nothing was in the denominator.")
+    selected = event.selection.rows if event is not None else []
+    return (by, str(table["key"][selected[0]])) if selected else None
+
+
+def drill_down(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel, group: tuple[str, str] | None) -> None:
+    stages = [s for s in STEPS if now.counts[s] is not None]
+    left, right = st.columns([2, 3])
+    stage = left.selectbox(
+        "Leads that reached", stages, format_func=STAGE_LABEL.__getitem__, key="drill_stage"
+    )
+    by, key = group if group else (None, None)
+    rows = leads_behind(frame, names, now.period, stage, by=by, key=key)
+    scope = f" with {BREAKDOWNS[by].lower()} {key}" if by else ""
+    right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
+    if rows.is_empty():
+        st.info("No leads behind this number.", icon=":material/search_off:")
+        return
+    pages = (rows.height - 1) // PAGE_SIZE + 1
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, key="drill_page")
+        )
+    times = ("reached_at", "created_at", "mql_at", "sql_at", "opportunity_at", "closed_at")
+    when = {c: st.column_config.DatetimeColumn(c.removesuffix("_at").replace("_", " "), format="YYYY-MM-DD")
+            for c in times}  # fmt: skip
+    st.dataframe(
+        rows.slice((page - 1) * PAGE_SIZE, PAGE_SIZE),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **when,
+            "id": st.column_config.NumberColumn("lead", format="%d"),
+            "source_system": "imported from",
+            "amount": st.column_config.NumberColumn(format="dollar"),
+        },
+    )
+    st.download_button(
+        f"Download all {rows.height:,} as CSV",
+        data=spreadsheet_safe_csv(rows).encode("utf-8"),
+        file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+
+
+st.title("Funnel")
+demo_banner()
+all_leads, names = leads(), people()
+last_event = latest_event_day(all_leads)
+if last_event is None:
+    st.info("No leads yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
+    st.stop()
+today = datetime.now(UTC).date()
+anchor = min(today, last_event)
+filters = sidebar_filters(all_leads, names, anchor)
+frame = apply_filters(all_leads, names, filters)
+period, compared = filters.period(anchor), filters.comparison(anchor)
+now = funnel(frame, traffic(), period, today=today)
+before = funnel(frame, traffic(), compared, today=today)
+st.caption(f"{period.label}, against {compared.label}.")
+if anchor < today:
+    st.caption(f"This data ends on {anchor:%B %d, %Y}, so periods end there.")
+if now.missing:
+    st.info(
+        f"This data has no {' or '.join(now.missing)}: they are left out, not drawn as zero.",
+        icon=":material/info:",
+    )
+stage_metrics(now, before)
+steps = funnel_steps(now)
+if steps.get_column("count").sum() == 0:
+    st.info(
+        f"Nothing reached any stage in {period.label}. Try a longer period.", icon=":material/filter_alt_off:"
+    )
+else:
+    st.plotly_chart(
+        funnel_chart(steps, f"Reached each stage in {period.label} (flow counts)"),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+st.subheader("Conversion and velocity")
+conversion_table(now)
+st.subheader("Trend")
+trend_section(frame, datetime.combine(anchor, datetime.min.time()))
+st.subheader("Where the leads come from")
+picked = breakdown_section(frame, names, now)
+st.subheader("The leads behind the numbers")
+drill_down(frame, names, now, picked)
