@@ -20,29 +20,7 @@ FONT_SIZE = 16
 
 def weekly_flow_chart(weekly: pl.DataFrame, title: str) -> go.Figure:
     """One line per stage of weekly flow counts (frame from core.trends.weekly_flow)."""
-    figure = go.Figure()
-    for stage in weekly["stage"].unique(maintain_order=True).to_list():
-        rows = weekly.filter(pl.col("stage") == stage)
-        figure.add_trace(
-            go.Scatter(
-                x=rows["week"].to_list(),
-                y=rows["count"].to_list(),
-                name=stage,
-                mode="lines+markers",
-                line={"color": STAGE_COLOURS.get(stage), "width": 3},
-                hovertemplate="Week of %{x|%b %d}: %{y:,} " + stage.lower() + "<extra></extra>",
-            )
-        )
-    figure.update_layout(
-        title={"text": title},
-        font={"size": FONT_SIZE},
-        xaxis={"title": {"text": "Week starting"}, "tickformat": "%b %d"},
-        yaxis={"title": {"text": "Count"}, "rangemode": "tozero", "tickformat": ","},
-        legend={"orientation": "h", "y": -0.25},
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
-        height=420,
-    )
-    return figure
+    return trend_chart(weekly.rename({"week": "bucket"}), title, "week")
 
 
 def _layout(figure: go.Figure, title: str, height: int = 420) -> go.Figure:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.kpis import headline
@@ -116,21 +118,27 @@ def test_empty_database_shows_what_to_do(
     assert [t.value for t in at.title] == ["Huddle"]
 
 
-def test_overview_without_leads_explains_why(
-    app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
-) -> None:
+def _use_database_with_only_an_exec(path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A fresh database whose only person is an executive, and the app pointed at it."""
     from sqlmodel import Session
 
     from db.models import User
     from db.settings import get_settings
 
-    url = _database(tmp_path / "no-leads.db", leads=None)  # type: ignore[operator]
+    url = _database(path, leads=None)
     engine = make_engine(url)
     with Session(engine) as session:
         session.add(User(username="exec", name="Exec", role=Role.executive))
         session.commit()
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    return engine
+
+
+def test_overview_without_leads_explains_why(
+    app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+) -> None:
+    _use_database_with_only_an_exec(tmp_path / "no-leads.db", monkeypatch)  # type: ignore[operator]
     at = logged_in_app("exec").run()
     assert not at.exception
     assert any("No leads yet" in i.value for i in at.info)
@@ -140,18 +148,10 @@ def test_overview_without_leads_explains_why(
 def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
 ) -> None:
-    from sqlmodel import Session
-
     from db.importing.mapping import parse_mapping
     from db.importing.run import import_csv
-    from db.models import User
-    from db.settings import get_settings
 
-    url = _database(tmp_path / "wins-only.db", leads=None)  # type: ignore[operator]
-    engine = make_engine(url)
-    with Session(engine) as session:
-        session.add(User(username="exec", name="Exec", role=Role.executive))
-        session.commit()
+    engine = _use_database_with_only_an_exec(tmp_path / "wins-only.db", monkeypatch)  # type: ignore[operator]
     today = datetime.now(UTC).date().isoformat()
     wins_only = f"id,created,won\n1,{today},{today}\n2,{today},\n".encode()
     mapping = parse_mapping(
@@ -159,8 +159,6 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
         'mql_date = "created"\nclose_date = "won"\n[outcome]\nclosed_means = "won"\n'
     )
     assert import_csv(engine, wins_only, mapping, file_name="wins.csv").ok
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
     at = logged_in_app("exec").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
