@@ -6,7 +6,7 @@ are new), so a dry run reports exactly what the import would do; `apply` writes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
-from db.bulk import bulk_insert, fix_sequences, text_times
-from db.frames import read_query, utc_text
+from db.bulk import bulk_cache, bulk_insert, execute_chunked, fix_sequences, rebuilt_indexes, text_times
+from db.frames import DATETIME_FORMAT, read_query, utc_text
 from db.importing.batch import COUNT_FIELDS, STAGE_TIMES, TEXT_FIELDS, LeadBatch, PersonSpec
 from db.importing.usernames import looks_like_email, unique_username, username_from
 from db.models import DataSource, LeadRating, LeadRatingHistory, Team, User, utcnow
@@ -38,7 +38,8 @@ EXISTING_SCHEMA: dict[str, pl.DataType] = {
     "external_id": pl.String(),
     **{name: (pl.Int64() if name == "mql_by_import" else dtype) for name, dtype in COMPARED.items()},
 }
-UPDATE_CHUNK = 20_000
+EXISTING_CHUNK = 50_000
+COMPARING = "comparing with the leads already in Huddle"
 
 
 @dataclass(frozen=True)
@@ -90,33 +91,46 @@ class ImportCounts:
 # ---------------------------------------------------------------- people and teams
 
 
-def _people_index(users: Sequence[User], by_name: bool) -> dict[str, int]:
-    """Lower-cased username (and, for mappings, email and name) -> user id; ambiguous names are left out."""
-    index: dict[str, int] = {}
-    ambiguous: set[str] = set()
+def _tier(users: Sequence[User], key_of: Callable[[User], str | None]) -> dict[str, int | None]:
+    """Lower-cased key -> user id, or None where two users share the key (ambiguous: never guessed)."""
+    tier: dict[str, int | None] = {}
     for user in users:
-        assert user.id is not None
-        keys = [user.username.lower()]
-        if by_name:
-            keys += [k.lower() for k in (user.email, user.name) if k]
-        for key in keys:
-            if key in index and index[key] != user.id:
-                ambiguous.add(key)
-            index.setdefault(key, user.id)
-    return {k: v for k, v in index.items() if k not in ambiguous}
+        key = key_of(user)
+        if not key:
+            continue
+        key = key.strip().lower()
+        tier[key] = user.id if tier.get(key, user.id) == user.id else None
+    return tier
+
+
+def _people_index(users: Sequence[User], by_name: bool) -> Callable[[str], int | None]:
+    """Finds the user a person key names. Mappings match on name, then email, then username, and the first
+    of these that holds the key decides: an owner called "kim" is the user *named* kim even when another
+    user's username happens to be kim too. Presets match on username only."""
+    tiers = [_tier(users, lambda u: u.username)]
+    if by_name:
+        tiers = [_tier(users, lambda u: u.name), _tier(users, lambda u: u.email), *tiers]
+
+    def find(key: str) -> int | None:
+        for tier in tiers:
+            if key in tier:
+                return tier[key]
+        return None
+
+    return find
 
 
 def _resolve_people(batch: LeadBatch, users: Sequence[User]) -> tuple[dict[str, int], list[NewPerson]]:
     """Person key -> user id (negative for people to create), and the new people."""
-    index = _people_index(users, batch.match_people_by_name)
+    find = _people_index(users, batch.match_people_by_name)
     taken = {user.username for user in users}
     ids: dict[str, int] = {}
     new: list[NewPerson] = []
     for spec in batch.people:
         if batch.match_people_by_name:
-            found = index.get(spec.key.strip().lower())
+            found = find(spec.key.strip().lower())
         else:
-            found = index.get(username_from(spec.username_hint))
+            found = find(username_from(spec.username_hint))
         if found is not None:
             ids[spec.key] = found
             continue
@@ -141,7 +155,7 @@ def _team_names(batch: LeadBatch) -> list[str]:
 # ---------------------------------------------------------------- comparing with what is there
 
 
-def _existing_leads(engine: Engine, source: str) -> pl.DataFrame:
+def _existing_leads(session: Session, engine: Engine, source: str, progress: ProgressFn) -> pl.DataFrame:
     times = ", ".join(utc_text(engine, name) for name in STAGE_TIMES)
     attributes = "leads.attributes" if engine.dialect.name == "sqlite" else "leads.attributes::text"
     columns = ["outcome", "amount", "owner_id", "team_id", *TEXT_FIELDS, *COUNT_FIELDS]
@@ -151,8 +165,40 @@ def _existing_leads(engine: Engine, source: str) -> pl.DataFrame:
         + f", {attributes}, CAST(leads.mql_by_import AS INTEGER) FROM leads "
         + "WHERE leads.source_system = '{}'".format(source.replace("'", "''"))
     )
-    frame = read_query(engine, sql, EXISTING_SCHEMA)
+    if engine.dialect.name == "sqlite":
+        frame = _read_sqlite_in_chunks(session, sql, source, progress)
+    else:
+        frame = read_query(engine, sql, EXISTING_SCHEMA)
     return frame.with_columns(pl.col("mql_by_import").cast(pl.Boolean))
+
+
+def _read_sqlite_in_chunks(session: Session, sql: str, source: str, progress: ProgressFn) -> pl.DataFrame:
+    """The rows of `sql` as EXISTING_SCHEMA, read on the session's own connection a chunk at a time: a
+    million rows as Python tuples all at once would take a gigabyte, and the progress bar moves."""
+    connection = session.connection()
+    total = int(
+        connection.execute(
+            text("SELECT count(*) FROM leads WHERE source_system = :source"), {"source": source}
+        ).scalar_one()
+    )
+    as_text = {
+        name: (pl.String() if name in STAGE_TIMES else dtype) for name, dtype in EXISTING_SCHEMA.items()
+    }
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    chunks: list[pl.DataFrame] = []
+    read = 0
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(EXISTING_CHUNK):
+            chunks.append(pl.DataFrame(rows, schema=as_text, orient="row", strict=False))
+            read += len(rows)
+            progress(COMPARING, 0.9 * min(1.0, read / max(total, 1)))
+    finally:
+        cursor.close()
+    frame = pl.concat(chunks) if chunks else pl.DataFrame(schema=as_text)
+    return frame.with_columns(
+        pl.col(name).str.to_datetime(DATETIME_FORMAT, time_unit="us", strict=True) for name in STAGE_TIMES
+    )
 
 
 def _incoming(batch: LeadBatch, person_ids: dict[str, int]) -> pl.DataFrame:
@@ -179,8 +225,8 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
     owner_teams = {user.id: user.team_id for user in users}
     teams = {team.name: team.id for team in session.exec(select(Team)).all()}
     team_ids: dict[str, int | None] = {name: teams.get(name) for name in _team_names(batch)}
-    progress("comparing with the leads already in Huddle", 0.0)
-    existing = _existing_leads(engine, batch.source.name)
+    progress(COMPARING, 0.0)
+    existing = _existing_leads(session, engine, batch.source.name, progress)
     incoming = _incoming(batch, person_ids)
     known_team = pl.col("team").replace_strict(
         {k: v for k, v in team_ids.items() if v is not None}, default=None, return_dtype=pl.Int64
@@ -211,7 +257,7 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
         team_ids=team_ids,
         ratings=ratings,
     )
-    progress("comparing with the leads already in Huddle", 1.0)
+    progress(COMPARING, 1.0)
     return plan
 
 
@@ -306,25 +352,24 @@ def _insert_leads(connection: Connection, frame: pl.DataFrame, source: str, prog
         *COMPARED,
         pl.lit(now).alias("updated_at"),
     )
-    bulk_insert(connection, "leads", rows, progress, "writing new leads")
+    with rebuilt_indexes(connection, "leads", rows.height, progress, "indexing the new leads"):
+        bulk_insert(connection, "leads", rows, progress, "writing new leads")
     fix_sequences(connection, ["leads"])
 
 
 def _update_leads(connection: Connection, frame: pl.DataFrame, progress: ProgressFn) -> None:
     if frame.is_empty():
         return
-    columns = list(COMPARED)
-    assignments = ", ".join(f"{c} = :{c}" for c in columns)
-    statement = text(f"UPDATE leads SET {assignments}, updated_at = :updated_at WHERE id = :id")  # noqa: S608
+    columns = [*COMPARED, "updated_at"]
     postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    assignments = ", ".join(f"{c} = {mark}" for c in columns)
+    statement = f"UPDATE leads SET {assignments} WHERE id = {mark}"  # noqa: S608 - names are ours
     # Times go in as the same text a bulk insert writes, so a re-import compares equal.
-    rows = text_times(frame, STAGE_TIMES, postgres).with_columns(
-        pl.lit(_now_text(postgres)).alias("updated_at")
+    rows = text_times(frame, STAGE_TIMES, postgres).select(
+        *COMPARED, pl.lit(_now_text(postgres)).alias("updated_at"), "id"
     )
-    for offset in range(0, rows.height, UPDATE_CHUNK):
-        chunk = rows.slice(offset, UPDATE_CHUNK).select("id", *columns, "updated_at")
-        connection.execute(statement, list(chunk.iter_rows(named=True)))
-        progress("updating changed leads", min(1.0, (offset + UPDATE_CHUNK) / rows.height))
+    execute_chunked(connection, statement, rows, progress, "updating changed leads")
 
 
 def _now_text(postgres: bool) -> str:
@@ -387,9 +432,10 @@ def apply_plan(
     new = _owner_team_fill(_with_real_ids(plan.new_leads, people, team_ids), session).drop("team")
     changed = _owner_team_fill(_with_real_ids(plan.changed_leads, people, team_ids), session).drop("team")
     session.flush()
-    _insert_leads(connection, new, batch.source.name, progress)
-    _update_leads(connection, changed, progress)
-    written = _write_ratings(session, batch.source.name, plan.ratings, people)
+    with bulk_cache(connection):
+        _insert_leads(connection, new, batch.source.name, progress)
+        _update_leads(connection, changed, progress)
+        written = _write_ratings(session, batch.source.name, plan.ratings, people)
     return ImportCounts(
         rows_read=batch.rows_read,
         created=new.height,
