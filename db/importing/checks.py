@@ -6,6 +6,7 @@ comparison (text present, value absent) finds every bad cell of a column at once
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
@@ -62,19 +63,26 @@ def parse_datetime(text: pl.Expr, formats: Sequence[str], timezone: str = "UTC")
 
 
 def parse_number(text: pl.Expr, thousands_separator: str = ",", decimal_separator: str = ".") -> pl.Expr:
-    """A finite number, allowing a currency sign and thousands separators; null otherwise."""
+    """A finite number, allowing a currency sign and thousands separators; null otherwise.
+
+    A thousands separator must sit between digit groups (12,500 or 12,50,000): with "," for thousands,
+    "1,5" or "1250,50" is no number, where removing the comma would silently read 15 or 125050.
+    """
     digits = text.str.replace_all(CURRENCY_AND_SPACES, "")
     if thousands_separator:
-        digits = digits.str.replace_all(thousands_separator, "", literal=True)
+        separator, decimal = re.escape(thousands_separator), re.escape(decimal_separator)
+        grouped = rf"^[+-]?\d{{1,3}}({separator}\d{{2,3}})*{separator}\d{{3}}({decimal}\d*)?$"
+        usable = ~digits.str.contains(thousands_separator, literal=True) | digits.str.contains(grouped)
+        digits = pl.when(usable).then(digits.str.replace_all(thousands_separator, "", literal=True))
     if decimal_separator != ".":
         digits = digits.str.replace_all(decimal_separator, ".", literal=True)
     number = digits.cast(pl.Float64, strict=False)
     return pl.when(number.is_finite()).then(number)
 
 
-def parse_count(text: pl.Expr) -> pl.Expr:
+def parse_count(text: pl.Expr, thousands_separator: str = ",", decimal_separator: str = ".") -> pl.Expr:
     """A whole number of at least zero ("12" or "12.0"); null otherwise."""
-    number = parse_number(text)
+    number = parse_number(text, thousands_separator, decimal_separator)
     return pl.when((number >= 0) & (number == number.floor()) & (number < 2**31)).then(number.cast(pl.Int64))
 
 
@@ -161,12 +169,14 @@ class RowChecks:
 
     def duplicates(self, frame: pl.DataFrame, key: str, column: str, what: str = "id") -> None:
         """Every repeat of a key after its first row, naming that first row."""
-        first_row = pl.col(ROW).first().over(key)
+        # The first row is found before `flag` filters: among the repeats alone it would be their own row.
+        first = "__first_row"
+        frame = frame.with_columns(pl.col(ROW).min().over(key).alias(first))
         self.flag(
             frame,
-            pl.col(key).is_not_null() & pl.col(key).is_duplicated() & (pl.col(ROW) != first_row),
+            pl.col(key).is_not_null() & (pl.col(ROW) != pl.col(first)),
             column,
-            pl.format(f"the same {what} is already on row {{}}", first_row),
+            pl.format(f"the same {what} is already on row {{}}", pl.col(first)),
             pl.col(key),
         )
 
@@ -181,7 +191,8 @@ def require_columns(table: CsvTable, names: Sequence[str]) -> None:
     report = ProblemReport()
     for name in names:
         if name not in table.header:
-            report.add(Problem(table.file, 1, name, "", "the file has no column with this name", 1))
+            problem = "the file has no column with this name"
+            report.add(Problem(table.file, table.header_row, name, "", problem, table.header_line))
     if not report.ok:
         raise InvalidInput(report)
 

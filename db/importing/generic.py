@@ -49,6 +49,10 @@ def _attribute(key: str) -> str:
     return f"attr.{key}"
 
 
+def _unreadable(time: str) -> str:
+    return f"unreadable.{time}"
+
+
 # ---------------------------------------------------------------- finding the columns
 
 
@@ -68,26 +72,36 @@ def _mapped_columns(table: CsvTable, mapping: Mapping) -> dict[str, str]:
             wanted[alias] = extra.column
     wanted |= {_attribute(key): column for column, key in mapping.attributes.items()}
     found: dict[str, str] = {}
-    report = ProblemReport()
+    missing: list[str] = []  # each name once, though it may serve twice (a stage and an attribute)
     for alias, name in wanted.items():
         header = _find_header(table, name)
-        if header is None:
-            known = ", ".join(repr(h) for h in table.header[:30])
-            report.add(
-                Problem(
-                    table.file,
-                    1,
-                    name,
-                    name,
-                    f"the mapping names this column but the file has none (it has {known})",
-                    1,
-                )
-            )
-        else:
+        if header is not None:
             found[alias] = header
-    if not report.ok:
+        elif name not in missing:
+            missing.append(name)
+    if missing:
+        report = ProblemReport()
+        for name in missing:
+            problem = _missing_column(table, name, mapping.read.delimiter)
+            report.add(Problem(table.file, table.header_row, name, name, problem, table.header_line))
         raise InvalidInput(report)
     return found
+
+
+def _missing_column(table: CsvTable, name: str, delimiter: str) -> str:
+    alike = [h for h in table.header if h.casefold() == name.casefold()]
+    if len(alike) > 1:
+        return (
+            f"the mapping names this column and {len(alike)} columns match it ignoring letter case "
+            f"({', '.join(repr(h) for h in alike)}): name the one meant exactly"
+        )
+    known = ", ".join(repr(h) for h in table.header[:30])
+    problem = f"the mapping names this column but the file has none (it has {known})"
+    if len(table.header) == 1:
+        others = [d for d in (",", ";", "\t", "|") if d != delimiter and d in table.header[0]]
+        if others:
+            problem += f"; is the file separated by {others[0]!r}, not {delimiter!r}? Set [read] delimiter"
+    return problem
 
 
 # ---------------------------------------------------------------- parsing the cells
@@ -101,17 +115,26 @@ def _stage_dates(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl
     """Each stage's time: its date column, else (when the stage column says it was reached) a fallback."""
     read = mapping.read
     problem = f"not a date in any of the formats {', '.join(read.date_formats)}"
-    times = {}
+    times: dict[str, pl.Expr] = {}
+    texts: dict[str, str] = {}
     for stage, date_field in DATE_FIELDS.items():
         alias = _raw(date_field)
         if stage == "lost" or not _has(frame, alias):
             continue
         parsed = parse_datetime(pl.col(alias), read.date_formats, read.timezone)
         checks.unparsed(frame, alias, parsed, mapping.columns[date_field], problem)
-        times["closed_at" if stage == "won" else STAGE_TIME[stage]] = parsed
+        time = "closed_at" if stage == "won" else STAGE_TIME[stage]
+        times[time], texts[time] = parsed, alias
+    all_times = (*STAGE_TIME.values(), "closed_at")
     frame = frame.with_columns(
-        (times.get(name, pl.lit(None, pl.Datetime("us")))).alias(name)
-        for name in (*STAGE_TIME.values(), "closed_at")
+        times.get(name, pl.lit(None, pl.Datetime("us"))).alias(name) for name in all_times
+    )
+    # A date that is there but unreadable is reported once, as such, and not again as a missing date.
+    frame = frame.with_columns(
+        (
+            pl.col(texts[name]).is_not_null() & pl.col(name).is_null() if name in texts else pl.lit(False)
+        ).alias(_unreadable(name))
+        for name in all_times
     )
     if mapping.stage is None:
         return frame.with_columns(pl.lit(None, pl.String).alias("stage"))
@@ -129,11 +152,15 @@ def _stage_dates(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl
         .alias(time)
         for stage_name, time in STAGE_TIME.items()
     )
+    unreadable_fallback = pl.lit(mapping.stage.missing_date == "created") & pl.col(_unreadable("created_at"))
     for stage_name, time in STAGE_TIME.items():
         column = mapping.columns.get(DATE_FIELDS[stage_name], mapping.stage.column)
         checks.flag(
             frame,
-            (pl.col("stage") == stage_name) & pl.col(time).is_null(),
+            (pl.col("stage") == stage_name)
+            & pl.col(time).is_null()
+            & ~pl.col(_unreadable(time))
+            & ~unreadable_fallback,
             column,
             f"the stage is {stage_name} but there is no date for it",
             pl.col(STAGE),
@@ -181,7 +208,7 @@ def _outcomes(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl.Da
     close_column = mapping.columns.get("close_date", "")
     checks.flag(
         frame,
-        pl.col("outcome").is_not_null() & pl.col("closed_at").is_null(),
+        pl.col("outcome").is_not_null() & pl.col("closed_at").is_null() & ~pl.col(_unreadable("closed_at")),
         close_column,
         pl.format("a {} deal needs a close date", pl.col("outcome"))
         + pl.lit(" (the close date is blank)" if close_column else " (the mapping has no close_date column)"),
@@ -207,7 +234,7 @@ def _amounts_and_counts(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks
         parsed["amount"] = amount
     for name in COUNT_FIELDS:
         if _has(frame, _raw(name)):
-            count = parse_count(pl.col(_raw(name)))
+            count = parse_count(pl.col(_raw(name)), read.thousands_separator, read.decimal_separator)
             checks.unparsed(
                 frame, _raw(name), count, mapping.columns[name], "not a whole number of at least 0"
             )
@@ -258,6 +285,14 @@ def _texts(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl.DataF
 # ---------------------------------------------------------------- people and the batch
 
 
+def _one_spelling_per_owner(frame: pl.DataFrame) -> pl.DataFrame:
+    """Owners are matched ignoring case, so "Ann Lee" and "ann lee" in one file are one person, spelled
+    as on the first row that names them (two people would make a re-import find neither)."""
+    if not _has(frame, "owner"):
+        return frame
+    return frame.with_columns(pl.col("owner").first().over(pl.col("owner").str.to_lowercase()))
+
+
 def _people(leads: pl.DataFrame) -> tuple[PersonSpec, ...]:
     owners = leads.filter(pl.col("owner").is_not_null()).unique("owner", keep="first", maintain_order=True)
     return tuple(
@@ -292,7 +327,11 @@ def batch_from_mapping(table: CsvTable, mapping: Mapping) -> LeadBatch:
         report = ProblemReport()
         report.add_frame(problems)
         raise InvalidInput(report)
-    leads = as_lead_rows(frame.sort(ROW).with_columns(pl.col("mql_at").is_not_null().alias("mql_by_import")))
+    leads = as_lead_rows(
+        _one_spelling_per_owner(frame.sort(ROW)).with_columns(
+            pl.col("mql_at").is_not_null().alias("mql_by_import")
+        )
+    )
     source = SourceSpec(
         name=mapping.source_name,
         label=mapping.source_label,

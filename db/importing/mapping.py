@@ -12,6 +12,8 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 FIELDS: dict[str, str] = {
     "external_id": "the record's id in the source system (required; re-imports update by it)",
     "created_date": "when the lead was created",
@@ -143,10 +145,11 @@ def _table(data: MappingType[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _only_keys(table: MappingType[str, Any], allowed: tuple[str, ...], where: str) -> None:
+def _only_keys(table: MappingType[str, Any], allowed: tuple[str, ...], where: str, noun: str = "key") -> None:
     unknown = sorted(set(table) - set(allowed))
     if unknown:
-        raise MappingError(f"unknown key {unknown[0]!r} in [{where}]; known keys: {', '.join(allowed)}")
+        place = "at the top level (outside any [table])" if where == "top level" else f"in [{where}]"
+        raise MappingError(f"unknown {noun} {unknown[0]!r} {place}; known {noun}s: {', '.join(allowed)}")
 
 
 def _text(table: MappingType[str, Any], key: str, where: str, default: str | None = None) -> str:
@@ -179,12 +182,38 @@ def _check_source_name(name: str) -> None:
         raise MappingError(f"the source name {name!r} belongs to a built-in import; choose another")
 
 
+def _no_clashes(values: MappingType[str, object], where: str) -> None:
+    """File values match ignoring case and surrounding spaces: two keys that then meet must agree."""
+    seen: dict[str, str] = {}
+    for key, value in values.items():
+        folded = key.strip().lower()
+        other = seen.setdefault(folded, key)
+        if other != key and values[other] != value:
+            raise MappingError(
+                f"[{where}.values] {other!r} = {values[other]!r} and {key!r} = {value!r}: values match "
+                "ignoring case and spaces, so these are the same value mapped two ways"
+            )
+
+
 def _value_map(table: MappingType[str, Any], where: str, allowed: tuple[str, ...]) -> dict[str, str]:
     values = _table(table, "values", f"[{where}] ")
     for key, value in values.items():
         if value not in allowed:
             raise MappingError(f"[{where}.values] {key!r} = {value!r}: must be one of {', '.join(allowed)}")
+    _no_clashes(values, where)
     return dict(values)
+
+
+def _check_timezone(name: str) -> None:
+    """A zone name both Python and polars (which converts the times) know."""
+    try:
+        zoneinfo.ZoneInfo(name)
+        pl.Series([None], dtype=pl.Datetime("us")).dt.replace_time_zone(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
+        raise MappingError(
+            f"[read] timezone {name!r} is not a time zone name; use an IANA name such as "
+            '"Europe/Berlin", "America/New_York" or "UTC"'
+        ) from None
 
 
 def _read_options(data: MappingType[str, Any]) -> ReadOptions:
@@ -204,16 +233,22 @@ def _read_options(data: MappingType[str, Any]) -> ReadOptions:
         raise MappingError('[read] delimiter must be one character, e.g. "," or ";"')
     if not options.date_formats:
         raise MappingError('[read] date_formats needs at least one format, e.g. "%Y-%m-%d"')
-    try:
-        zoneinfo.ZoneInfo(options.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise MappingError(f"[read] timezone {options.timezone!r} is not a time zone name") from None
+    if len(options.decimal_separator) != 1:
+        raise MappingError('[read] decimal_separator must be one character, e.g. "." or ","')
+    if len(options.thousands_separator) > 1:
+        raise MappingError('[read] thousands_separator must be one character or "" (none), e.g. "," or "."')
+    if options.thousands_separator == options.decimal_separator:
+        raise MappingError(
+            f"[read] thousands_separator and decimal_separator are both {options.decimal_separator!r}; "
+            'they must differ, e.g. "," and "." (12,500.00) or "." and "," (12.500,00)'
+        )
+    _check_timezone(options.timezone)
     return options
 
 
 def _columns(data: MappingType[str, Any]) -> dict[str, str]:
     table = _table(data, "columns", "")
-    _only_keys(table, tuple(FIELDS), "columns")
+    _only_keys(table, tuple(FIELDS), "columns", "field")
     for key in table:
         _text(table, key, "columns")
     if "external_id" not in table:
@@ -263,6 +298,7 @@ def _rating(data: MappingType[str, Any], columns: dict[str, str]) -> RatingColum
             raise MappingError(
                 f"[rating.values] {key!r} = {stars!r}: must be a whole number of stars, 1 to 5"
             )
+    _no_clashes(values, "rating")
     if "owner" not in columns:
         raise MappingError("[rating] needs [columns] owner: a rating is the owner's")
     return RatingColumn(_text(table, "column", "rating").strip(), dict(values))
@@ -270,9 +306,15 @@ def _rating(data: MappingType[str, Any], columns: dict[str, str]) -> RatingColum
 
 def _attributes(data: MappingType[str, Any]) -> dict[str, str]:
     table = _table(data, "attributes", "")
+    named: dict[str, str] = {}
     for column, key in table.items():
         if not isinstance(key, str) or not key.strip():
             raise MappingError(f'[attributes] {column!r} must name the attribute, e.g. "job_title"')
+        if key.strip() in named:
+            raise MappingError(
+                f"[attributes] {named[key.strip()]!r} and {column!r} both fill the attribute {key.strip()!r}"
+            )
+        named[key.strip()] = column
     return {column.strip(): key.strip() for column, key in table.items()}
 
 
@@ -282,7 +324,8 @@ def parse_mapping(text: str) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"the mapping is not valid TOML: {error}") from None
-    _only_keys(data, ("source", "read", "columns", "stage", "outcome", "rating", "attributes"), "top level")
+    tables = ("source", "read", "columns", "stage", "outcome", "rating", "attributes")
+    _only_keys(data, tables, "top level", "table")
     source = _table(data, "source", "")
     _only_keys(source, ("name", "label", "stages", "later_stage_implies_earlier"), "source")
     name = _text(source, "name", "source")
