@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from db.frames import load_leads, load_people, load_traffic
+from db.frames import load_leads, load_people, load_quotas, load_traffic
 from ui.db import database_url, engine
 
 CACHE_SECONDS = 300
@@ -36,3 +36,12 @@ def people() -> pl.DataFrame:
 
 def traffic() -> pl.DataFrame:
     return _traffic(database_url())
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _quotas(url: str) -> pl.DataFrame:
+    return load_quotas(engine())
+
+
+def quotas() -> pl.DataFrame:
+    return _quotas(database_url())
