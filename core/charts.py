@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -71,3 +73,160 @@ def trend_chart(trend: pl.DataFrame, title: str, grain: str) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
     )
     return _layout(figure, title)
+
+
+REVENUE_COLOUR = STAGE_COLOURS[STAGE_LABEL["won"]]
+QUOTA_COLOUR = "#333333"
+PREVIOUS_COLOUR = "#bab0ac"
+LAST_YEAR_COLOUR = "#d4a6c8"
+# Teams keep one colour wherever they appear: picked by the team's place in the sorted list of all teams.
+TEAM_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#72b7b2")
+
+
+def team_colours(teams: list[str]) -> dict[str, str]:
+    return {team: TEAM_PALETTE[i % len(TEAM_PALETTE)] for i, team in enumerate(sorted(teams))}
+
+
+def _bucket_tick(grain: str) -> str:
+    return "%b %d" if grain == "week" else "%b %Y"
+
+
+def attainment_chart(buckets: pl.DataFrame, title: str, grain: str) -> go.Figure:
+    """Revenue bars per month or quarter against the quota as a line (frame from
+    core.quota.attainment_by_bucket). Clicking a bar selects its bucket."""
+    labels = [_quarter_label(b) if grain == "quarter" else f"{b:%b %Y}" for b in buckets["bucket"].to_list()]
+    attainment = [("" if a is None else f"{a:.0%}") for a in buckets["attainment"].to_list()]
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=buckets["revenue"].to_list(),
+            name="Revenue won",
+            marker={"color": REVENUE_COLOUR},
+            text=attainment,
+            textposition="outside",
+            customdata=[b.isoformat() for b in buckets["bucket"].to_list()],
+            hovertemplate="%{x}: $%{y:,.0f} won<extra></extra>",
+        )
+    )
+    if buckets["quota"].is_not_null().any():
+        figure.add_trace(
+            go.Scatter(
+                x=labels,
+                y=buckets["quota"].to_list(),
+                name="Quota",
+                mode="lines+markers",
+                line={"color": QUOTA_COLOUR, "width": 3, "dash": "dash", "shape": "hvh"},
+                hovertemplate="%{x}: quota $%{y:,.0f}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis={"title": {"text": "Quarter" if grain == "quarter" else "Month"}, "type": "category"},
+        yaxis={"title": {"text": "Revenue ($)"}, "rangemode": "tozero", "tickformat": "$,.0f"},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return _layout(figure, title)
+
+
+def _quarter_label(start: date) -> str:
+    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
+def win_rate_chart(trend: pl.DataFrame, title: str, grain: str) -> go.Figure:
+    """Win rate per bucket as a line inside its 95% interval band (frame from core.quota.win_rate_trend);
+    buckets where nothing closed are gaps, not zeros."""
+    tick = _bucket_tick(grain)
+    x = trend["bucket"].to_list()
+    low = [None if v is None else v * 100 for v in trend["ci_low"].to_list()]
+    high = [None if v is None else v * 100 for v in trend["ci_high"].to_list()]
+    value = [None if v is None else v * 100 for v in trend["win_rate"].to_list()]
+    colour = STAGE_COLOURS[STAGE_LABEL["won"]]
+    figure = go.Figure(
+        [
+            go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
+            go.Scatter(
+                x=x,
+                y=low,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(84, 162, 75, 0.2)",
+                name="95% interval",
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=x,
+                y=value,
+                mode="lines+markers",
+                name="Win rate",
+                line={"color": colour, "width": 3},
+                customdata=list(zip(trend["won"].to_list(), trend["closed"].to_list(), strict=True)),
+                hovertemplate=f"%{{x|{tick}}}: %{{y:.1f}}% (%{{customdata[0]:,}} of %{{customdata[1]:,}})"
+                "<extra></extra>",
+            ),
+        ]
+    )
+    figure.update_layout(
+        xaxis={
+            "title": {"text": "Week starting" if grain == "week" else "Month of close"},
+            "tickformat": tick,
+        },
+        yaxis={"title": {"text": "Won ÷ closed (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return _layout(figure, title)
+
+
+def revenue_by_chart(table: pl.DataFrame, title: str, top: int = 10) -> go.Figure:
+    """Horizontal bars of revenue per source or campaign (frame from core.revenue.revenue_by), this period
+    against the previous one and the same period last year; the `top` largest, largest on top."""
+    shown = table.head(top).reverse()
+    keys = shown["key"].to_list()
+    figure = go.Figure()
+    for column, name, colour in (
+        ("last_year", "Same period last year", LAST_YEAR_COLOUR),
+        ("previous", "Previous period", PREVIOUS_COLOUR),
+        ("revenue", "This period", REVENUE_COLOUR),
+    ):
+        figure.add_trace(
+            go.Bar(
+                y=keys,
+                x=shown[column].to_list(),
+                name=name,
+                orientation="h",
+                marker={"color": colour},
+                customdata=keys,
+                hovertemplate=f"%{{y}}: $%{{x:,.0f}} ({name.lower()})<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="group",
+        xaxis={"title": {"text": "Revenue won ($)"}, "tickformat": "$,.0f", "rangemode": "tozero"},
+        yaxis={"automargin": True},
+        legend={"orientation": "h", "y": -0.2, "traceorder": "reversed"},
+    )
+    return _layout(figure, title, height=160 + 70 * max(len(keys), 1))
+
+
+def team_attainment_chart(teams: pl.DataFrame, colours: dict[str, str], title: str) -> go.Figure:
+    """Attainment per team as bars in each team's own colour, with the 100% mark (frame from
+    core.quota.team_attainment). Clicking a bar selects its team."""
+    shown = teams.filter(pl.col("attainment").is_not_null()).sort("team")
+    names = shown["team"].to_list()
+    figure = go.Figure(
+        go.Bar(
+            x=names,
+            y=[a * 100 for a in shown["attainment"].to_list()],
+            marker={"color": [colours.get(n, "#888888") for n in names]},
+            text=[f"{a:.0%}" for a in shown["attainment"].to_list()],
+            textposition="outside",
+            customdata=list(zip(shown["revenue"].to_list(), shown["quota"].to_list(), strict=True)),
+            hovertemplate="%{x}: %{y:.0f}% ($%{customdata[0]:,.0f} of $%{customdata[1]:,.0f})<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.add_hline(y=100, line={"color": QUOTA_COLOUR, "dash": "dash"}, annotation_text="quota")
+    figure.update_layout(
+        xaxis={"title": {"text": "Team"}, "type": "category"},
+        yaxis={"title": {"text": "Revenue ÷ quota (%)"}, "rangemode": "tozero", "ticksuffix": "%"},
+    )
+    return _layout(figure, title, height=380)

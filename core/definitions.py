@@ -84,7 +84,32 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     (
         "marketing_sourced_share",
         "Marketing-sourced share",
-        "Revenue (or pipeline) whose lead came from a marketing channel, over all revenue (or pipeline).",
+        "Revenue (or pipeline) whose lead came from a marketing channel, over all revenue (or pipeline), "
+        "with the count of deals behind it and its 95% interval. Every named source is a marketing channel "
+        "except the ones sales brings in itself (outbound, sales, SDR, prospecting, cold calling, "
+        "self-sourced, partner); a blank or unknown source counts in the total only.",
+    ),
+    (
+        "pipeline_created",
+        "Pipeline created",
+        "Amount of the opportunities opened inside the period, whatever happened to them since.",
+    ),
+    (
+        "open_pipeline",
+        "Open pipeline",
+        "Amount of every opportunity not yet closed, whenever it was opened.",
+    ),
+    (
+        "revenue_target",
+        "Revenue against target",
+        "Revenue won inside the quota periods the chosen period falls in (a month's quota counts the whole "
+        "month's deals), over the sum of those quotas: the company's, or the chosen team's.",
+    ),
+    (
+        "leaderboard",
+        "Leaderboard",
+        "Reps ranked by quota attainment for the period; ties share a rank. A rep sees their own row and "
+        "the others' rank and attainment, not their names.",
     ),
     (
         "sales_cycle",
