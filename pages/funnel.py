@@ -18,17 +18,15 @@ from core.funnel import (
     funnel_steps,
     leads_behind,
     pair_key,
-    spreadsheet_safe_csv,
     trend,
 )
 from core.schema import STAGE_LABEL
 from core.trends import latest_event_day
 from ui.auth import demo_banner
 from ui.data import leads, people, traffic
+from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.widgets import MISSING, count_metric, percent, rate_detail
-
-PAGE_SIZE = 100
 
 
 def stage_metrics(now: Funnel, before: Funnel) -> None:
@@ -131,36 +129,7 @@ def drill_down(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel, group: tup
     rows = leads_behind(frame, names, now.period, stage, by=by, key=key)
     scope = f" with {BREAKDOWNS[by].lower()} {key}" if by else ""
     right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
-    if rows.is_empty():
-        st.info("No leads behind this number.", icon=":material/search_off:")
-        return
-    pages = (rows.height - 1) // PAGE_SIZE + 1
-    page = 1
-    if pages > 1:
-        page = int(
-            st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, key="drill_page")
-        )
-    times = ("reached_at", "created_at", "mql_at", "sql_at", "opportunity_at", "closed_at")
-    when = {c: st.column_config.DatetimeColumn(c.removesuffix("_at").replace("_", " "), format="YYYY-MM-DD")
-            for c in times}  # fmt: skip
-    st.dataframe(
-        rows.slice((page - 1) * PAGE_SIZE, PAGE_SIZE),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **when,
-            "id": st.column_config.NumberColumn("lead", format="%d"),
-            "source_system": "imported from",
-            "amount": st.column_config.NumberColumn(format="dollar"),
-        },
-    )
-    st.download_button(
-        f"Download all {rows.height:,} as CSV",
-        data=spreadsheet_safe_csv(rows).encode("utf-8"),
-        file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
+    leads_table(rows, key="drill", file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv")
 
 
 st.title("Funnel")

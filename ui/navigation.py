@@ -21,6 +21,20 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "overview", EVERYONE),
     PageSpec("pages/funnel.py", "Funnel", ":material/filter_alt:", "funnel", EVERYONE),
+    PageSpec(
+        "pages/quota.py",
+        "Quota and win rate",
+        ":material/flag:",
+        "quota",
+        frozenset({"rep", "sales_manager", "executive", "marketer"}),
+    ),
+    PageSpec(
+        "pages/revenue.py",
+        "Revenue alignment",
+        ":material/payments:",
+        "revenue",
+        frozenset({"sales_manager", "executive", "marketer"}),
+    ),
     PageSpec("pages/import_data.py", "Import", ":material/upload_file:", "import", frozenset({"admin"})),
 )
 

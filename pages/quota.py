@@ -1,0 +1,165 @@
+"""Quota and win rate: attainment per rep and team against quota, the win-rate trend inside its interval,
+the sales cycle, and a leaderboard in which a rep is named to nobody but themselves."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import streamlit as st
+
+from core.charts import attainment_chart, team_attainment_chart, team_colours, win_rate_chart
+from core.filters import apply_filters
+from core.funnel import leads_behind
+from core.kpis import records_losses, sales_cycle_days, win_rate
+from core.periods import Period
+from core.quota import (
+    Scope,
+    attainment_by_bucket,
+    bucket_period,
+    leaderboard,
+    rep_attainment,
+    scope_leads,
+    scope_target,
+    team_attainment,
+    win_rate_trend,
+)
+from core.trends import latest_event_day
+from ui.auth import demo_banner, require_role
+from ui.data import leads, people, quotas
+from ui.drill import leads_table
+from ui.filters import sidebar_filters
+from ui.scopes import chosen_scope, own_team
+from ui.widgets import attainment_metric, days_metric, leaderboard_table, rate_metric, selected_point
+
+user = require_role("rep", "sales_manager", "executive", "marketer")
+st.title("Quota and win rate")
+demo_banner()
+all_leads, names, all_quotas = leads(), people(), quotas()
+last_event = latest_event_day(all_leads)
+if last_event is None:
+    st.info("No deals yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
+    st.stop()
+today = datetime.now(UTC).date()
+anchor = min(today, last_event)
+team = own_team(user, names)
+filters = sidebar_filters(all_leads, names, anchor, team_locked=team)
+frame = apply_filters(all_leads, names, filters)
+period, compared = filters.period(anchor), filters.comparison(anchor)
+scope = chosen_scope(user, names, filters.team)
+scoped = scope_leads(frame, scope)
+st.caption(f"{scope.label}: {period.label}, against {compared.label}.")
+if filters.source or filters.segment:
+    st.caption("Source and segment filters narrow the deals counted, not the quota they are held against.")
+
+cells = st.columns(4)
+with cells[0]:
+    attainment_metric(
+        scope_target(frame, all_quotas, names, period, scope),
+        scope_target(frame, all_quotas, names, compared, scope),
+    )
+with cells[1]:
+    rate_metric("Win rate", "win_rate", win_rate(scoped, period), win_rate(scoped, compared),
+                recorded=records_losses(all_leads))  # fmt: skip
+with cells[2]:
+    days_metric(
+        "Sales cycle", "sales_cycle", sales_cycle_days(scoped, period), sales_cycle_days(scoped, compared)
+    )
+with cells[3]:
+    won = leads_behind(scoped, names, period, "won")
+    st.metric("Won deals", f"{won.height:,}", help="Deals closed as won inside the period.")
+    st.caption(f"${won['amount'].fill_null(0).sum():,.0f} won")
+
+
+def attainment_section(scope: Scope) -> Period | None:
+    """The month or quarter chart against the quota line; returns the bucket whose bar was clicked."""
+    grain = (
+        st.segmented_control("By", ["month", "quarter"], default="month", key="attainment_grain") or "month"
+    )
+    buckets = attainment_by_bucket(frame, all_quotas, names, scope, last_day=anchor, grain=grain)
+    if buckets["quota"].is_null().all():
+        whose = "the company" if scope.level == "company" else scope.label
+        st.info(
+            f"No quota is set for {whose} in these {grain}s, so only revenue is drawn. Quotas come from the "
+            "demo company or an admin.",
+            icon=":material/flag:",
+        )
+    title = f"{scope.label}: revenue won per {grain} against quota (bar labels: attainment)"
+    event = st.plotly_chart(
+        attainment_chart(buckets, title, grain),
+        width="stretch",
+        config={"displayModeBar": False},
+        on_select="rerun",
+        selection_mode="points",
+        key=f"attainment_chart_{grain}",
+    )
+    picked = selected_point(event)
+    return None if picked is None else bucket_period(buckets["bucket"][picked], grain)
+
+
+def teams_section() -> None:
+    teams = team_attainment(frame, all_quotas, names, period)
+    if teams.is_empty() or teams["attainment"].is_null().all():
+        return
+    colours = team_colours(names.get_column("team").drop_nulls().unique().to_list())
+    st.plotly_chart(
+        team_attainment_chart(
+            teams, colours, f"Quota attainment per team, quota periods overlapping {period.label}"
+        ),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+
+
+def trend_section() -> None:
+    grain = st.segmented_control("Trend by", ["week", "month"], default="month", key="win_grain") or "month"
+    trend = win_rate_trend(scoped, last_day=anchor, grain=grain)
+    if trend["closed"].sum() == 0:
+        st.info(f"No deals closed in the last 13 {grain}s.", icon=":material/show_chart:")
+        return
+    if not records_losses(all_leads):
+        st.info("This data records no lost deals, so a win rate cannot be drawn.", icon=":material/info:")
+        return
+    st.plotly_chart(
+        win_rate_chart(
+            trend, f"{scope.label}: win rate per {grain} by close date, with its 95% interval", grain
+        ),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    cycle = trend.filter(pl.col("cycle_days").is_not_null())
+    if not cycle.is_empty():
+        last = cycle.row(-1, named=True)
+        when = f"the week of {last['bucket']:%b %d, %Y}" if grain == "week" else f"{last['bucket']:%B %Y}"
+        st.caption(
+            f"Sales cycle of the deals won in {when}: median {last['cycle_days']:,.0f} days. The shaded band "
+            "is where the true rate likely lies; it is wide where few deals closed."
+        )
+
+
+def leaderboard_section() -> None:
+    reps = rep_attainment(frame, all_quotas, names, period)
+    if filters.team is not None:
+        reps = reps.filter(pl.col("team") == filters.team)
+    if reps.is_empty():
+        st.info(
+            f"No rep has a quota for {period.label}, so there is no ranking.", icon=":material/leaderboard:"
+        )
+        return
+    names_shown = user.role != "rep"
+    leaderboard_table(leaderboard(reps, viewer_id=user.id, names_shown=names_shown))
+    if not names_shown:
+        st.caption("You see your own row; the others only by rank. Managers see names.")
+
+
+st.subheader("Attainment")
+bucket = attainment_section(scope)
+if scope.level == "company":
+    teams_section()
+st.subheader("Win rate and sales cycle")
+trend_section()
+st.subheader("Leaderboard")
+leaderboard_section()
+st.subheader("The deals behind the numbers")
+shown = bucket or period
+st.markdown(f"**Won deals, {scope.label}, {shown.label}**" + (" (the bar you clicked)" if bucket else ""))
+leads_table(leads_behind(scoped, names, shown, "won"), key="quota_drill",
+            file_name=f"huddle-won-{shown.start or 'all'}.csv")  # fmt: skip

@@ -1,0 +1,93 @@
+"""An executive opens every KPI screen, changes the period and follows a chart bar to the deals behind it;
+a rep on a phone finds themselves on the leaderboard without seeing anyone else's name."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import screenshot, settle
+from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in, _login_cookie
+
+pytestmark = pytest.mark.e2e
+SCREENS = ("Overview", "Funnel", "Quota and win rate", "Revenue alignment")
+
+
+def _open(page: Any, title: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).wait_for(timeout=TIMEOUT_MS)
+    settle(page)
+
+
+def _pick_period(page: Any, label: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Period").click()
+    page.get_by_role("option", name=label).click()
+    settle(page)
+
+
+def _picture(page: Any, name: str, docs_name: str | None = None) -> None:
+    page.wait_for_timeout(1500)  # let the charts draw before the picture
+    shot = screenshot(page, name)
+    if docs_name:
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOCS / docs_name)
+
+
+def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: Any, demo_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _log_in(page, demo_server, "exec", "huddle-demo")
+        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        for title in SCREENS[1:]:
+            _open(page, title)
+            assert not page.get_by_test_id("stException").count(), f"{title} raised"
+
+        _open(page, "Quota and win rate")
+        _pick_period(page, "Last quarter")
+        page.wait_for_url("**period=last_quarter**", timeout=TIMEOUT_MS)
+        page.get_by_text("Quota attainment").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="Leaderboard").wait_for(timeout=TIMEOUT_MS)
+        _picture(page, "quota-last-quarter", "quota.png")
+
+        _open(page, "Revenue alignment")
+        assert "period=last_quarter" in page.url  # the period follows from screen to screen
+        page.get_by_text("Pipeline coverage").first.wait_for(timeout=TIMEOUT_MS)
+        _picture(page, "revenue-last-quarter", "revenue.png")
+
+        chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Revenue won by source")
+        chart.scroll_into_view_if_needed()
+        bars = chart.locator("g.trace.bars").last.locator("path")  # "This period", the top trace
+        # Horizontal bars are drawn bottom-up: the last is the largest source. Plotly's drag layer lies over
+        # the bars, so the click goes where a person's would: at the bar's middle.
+        box = bars.last.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        settle(page)
+        heading = page.get_by_text("won deals in").first
+        heading.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(" with source ").first.wait_for(timeout=TIMEOUT_MS)
+        _picture(page, "revenue-drill-down")
+    finally:
+        screenshot(page, "kpi-screens-last-state")
+        context.close()
+
+
+def test_a_rep_on_a_phone_sees_their_own_row_and_nobody_elses_name(browser: Any, demo_server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        _log_in(page, demo_server, "rep", "huddle-demo")
+        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        assert _login_cookie(page, context), "the login cookie was never written"  # else goto logs us out
+        page.goto(f"{demo_server}/quota")
+        page.get_by_role("heading", name="Quota and win rate").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.get_by_role("heading", name="Leaderboard").scroll_into_view_if_needed()
+        page.get_by_text("You see your own row").wait_for(timeout=TIMEOUT_MS)
+        _picture(page, "quota-rep-phone")
+    finally:
+        screenshot(page, "quota-rep-phone-last-state")
+        context.close()
