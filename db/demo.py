@@ -228,6 +228,19 @@ def _profiles(rng: np.random.Generator, n: int) -> pl.DataFrame:
     )
 
 
+def _with_outbound(profiles: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Half the "direct" leads become leads sales' SDRs prospected themselves ("outbound"), so that the
+    marketing-sourced share is not 100%. A generator of its own, seeded from the main one's state without
+    advancing it, keeps every other column exactly as before."""
+    own = np.random.Generator(np.random.PCG64(int(rng.bit_generator.state["state"]["state"])))
+    flip = (profiles["source"] == "direct").to_numpy() & (own.random(profiles.height) < 0.5)
+    chosen = pl.Series("flip", flip)
+    return profiles.with_columns(
+        pl.when(chosen).then(pl.lit("outbound")).otherwise(pl.col("source")).alias("source"),
+        pl.when(chosen).then(pl.lit("SDR prospecting")).otherwise(pl.col("campaign")).alias("campaign"),
+    )
+
+
 def _quality(rng: np.random.Generator, profiles: pl.DataFrame) -> np.ndarray:
     """A hidden fit score: the truth that ratings and outcomes reveal and the criteria only guess at."""
     industry = profiles["industry"].to_numpy()
@@ -291,7 +304,7 @@ def make_leads(
     ).astype("timedelta64[us]")
     # Sorted, so that lead ids follow creation order as they would in a real CRM.
     created = np.sort(np.minimum(created, np.datetime64(now, "us")))
-    profiles = _profiles(rng, n)
+    profiles = _with_outbound(_profiles(rng, n), rng)
     quality = _quality(rng, profiles)
     frame = pl.concat([profiles, _engagement(rng, quality)], how="horizontal")
     scored = score_leads(frame.lazy(), criteria).collect()
