@@ -1,4 +1,4 @@
-"""Command line: `python -m db upgrade | seed | users | kpis | import`."""
+"""Command line: `python -m db upgrade | seed | users | kpis | import | quotas`."""
 
 from __future__ import annotations
 
@@ -190,6 +190,21 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
     return _print_import(result, args.report)
 
 
+def cmd_quotas_import(engine: Engine, args: argparse.Namespace) -> int:
+    from db.quotas import QuotaFileError, read_quota_file, write_quotas
+
+    try:
+        rows = read_quota_file(args.path)
+        with write_session(engine) as session:
+            added, replaced = write_quotas(session=session, rows=rows)
+    except QuotaFileError as error:
+        for problem in error.problems[:PROBLEMS_ON_SCREEN]:
+            print(problem, file=sys.stderr)
+        raise CliError(f"{len(error.problems)} problem(s) in {args.path}; no quota was imported") from error
+    print(f"quotas imported: {added} added, {replaced} replaced")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -237,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--pretty", action="store_true", help="indent the JSON")
     kpis.set_defaults(run=cmd_kpis)
     _add_import_parser(verbs)
+    quotas = verbs.add_parser("quotas", help="quotas per rep or team and month or quarter")
+    quota_verbs = quotas.add_subparsers(dest="quota_verb", required=True)
+    quota_import = quota_verbs.add_parser(
+        "import", help="CSV with rep or team, period (2026-11 or 2026-Q4), amount: all rows or none"
+    )
+    quota_import.add_argument("path", type=_existing_file, help="the CSV file")
+    quota_import.set_defaults(run=cmd_quotas_import)
     return parser
 
 

@@ -78,8 +78,8 @@ def attainment_section(scope: Scope) -> Period | None:
     if buckets["quota"].is_null().all():
         whose = "the company" if scope.level == "company" else scope.label
         st.info(
-            f"No quota is set for {whose} in these {grain}s, so only revenue is drawn. Quotas come from the "
-            "demo company or an admin.",
+            f"No quota is set for {whose} in these {grain}s, so only revenue is drawn. An admin adds quotas "
+            "with `python -m db quotas import quotas.csv`.",
             icon=":material/flag:",
         )
     title = f"{scope.label}: revenue won per {grain} against quota (bar labels: attainment)"

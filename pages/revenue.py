@@ -65,7 +65,11 @@ st.subheader("Revenue against target")
 grain = st.segmented_control("By", ["month", "quarter"], default="month", key="revenue_grain") or "month"
 buckets = attainment_by_bucket(frame, all_quotas, names, scope, last_day=anchor, grain=grain)
 if buckets["quota"].is_null().all():
-    st.info("No quota is set for these months, so only revenue is drawn.", icon=":material/flag:")
+    st.info(
+        "No quota is set for these months, so only revenue is drawn. An admin adds quotas with "
+        "`python -m db quotas import quotas.csv`.",
+        icon=":material/flag:",
+    )
 st.plotly_chart(
     attainment_chart(buckets, f"{scope.label}: revenue won per {grain} against target", grain),
     width="stretch",
