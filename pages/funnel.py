@@ -26,7 +26,7 @@ from ui.auth import demo_banner
 from ui.data import leads, people, traffic
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
-from ui.widgets import MISSING, count_metric, percent, rate_detail
+from ui.widgets import MISSING, count_metric, percent, rate_detail, selected_point
 
 
 def stage_metrics(now: Funnel, before: Funnel) -> None:
@@ -119,6 +119,16 @@ def breakdown_section(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel) -> 
     return (by, str(table["key"][selected[0]])) if selected else None
 
 
+def follow_clicked_stage(now: Funnel, index: int | None) -> None:
+    """A click on a funnel bar picks that stage for the leads list, once: a later pick in the list's own
+    selector wins until another bar is clicked."""
+    stages = [s for s in STEPS if now.counts[s] is not None]
+    stage = stages[index] if index is not None and index < len(stages) else None
+    if stage is not None and st.session_state.get("funnel_clicked") != stage:
+        st.session_state["drill_stage"] = stage
+    st.session_state["funnel_clicked"] = stage
+
+
 def drill_down(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel, group: tuple[str, str] | None) -> None:
     stages = [s for s in STEPS if now.counts[s] is not None]
     left, right = st.columns([2, 3])
@@ -161,11 +171,16 @@ if steps.get_column("count").sum() == 0:
         f"Nothing reached any stage in {period.label}. Try a longer period.", icon=":material/filter_alt_off:"
     )
 else:
-    st.plotly_chart(
+    clicked = st.plotly_chart(
         funnel_chart(steps, f"Reached each stage in {period.label} (flow counts)"),
         width="stretch",
         config={"displayModeBar": False},
+        on_select="rerun",
+        selection_mode="points",
+        key="funnel_chart",
     )
+    follow_clicked_stage(now, selected_point(clicked))
+    st.caption("Click a stage to list its leads at the bottom of the page.")
 st.subheader("Conversion and velocity")
 conversion_table(now)
 st.subheader("Trend")

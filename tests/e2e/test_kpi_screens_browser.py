@@ -3,6 +3,7 @@ a rep on a phone finds themselves on the leaderboard without seeing anyone else'
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Any
 
@@ -35,6 +36,17 @@ def _picture(page: Any, name: str, docs_name: str | None = None) -> None:
         shutil.copyfile(shot, DOCS / docs_name)
 
 
+def _click_bar(page: Any, title: str, bars: str, *, last: bool) -> None:
+    """Click a bar where a person would, at its middle: Plotly's drag layer lies over the bars."""
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text=title)
+    chart.scroll_into_view_if_needed()
+    found = chart.locator(bars)
+    box = (found.last if last else found.first).bounding_box()
+    assert box is not None, f"no bar in the chart {title!r}"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+
+
 def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: Any, demo_server: str) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
@@ -44,6 +56,12 @@ def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: An
         for title in SCREENS[1:]:
             _open(page, title)
             assert not page.get_by_test_id("stException").count(), f"{title} raised"
+
+        _open(page, "Funnel")
+        _click_bar(page, "Reached each stage", "g.point path", last=True)  # the funnel's bottom bar: won
+        # The leads list below now holds the won deals: "**1,234 won deals** in ..."
+        page.locator("strong").filter(has_text=re.compile(r"^[\d,]+ won deals$")).wait_for(timeout=TIMEOUT_MS)
+        _picture(page, "funnel-clicked-won")
 
         _open(page, "Quota and win rate")
         _pick_period(page, "Last quarter")
@@ -57,15 +75,8 @@ def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: An
         page.get_by_text("Pipeline coverage").first.wait_for(timeout=TIMEOUT_MS)
         _picture(page, "revenue-last-quarter", "revenue.png")
 
-        chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Revenue won by source")
-        chart.scroll_into_view_if_needed()
-        bars = chart.locator("g.trace.bars").last.locator("path")  # "This period", the top trace
-        # Horizontal bars are drawn bottom-up: the last is the largest source. Plotly's drag layer lies over
-        # the bars, so the click goes where a person's would: at the bar's middle.
-        box = bars.last.bounding_box()
-        assert box is not None
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        settle(page)
+        # "This period" is the top trace; horizontal bars are drawn bottom-up, so its last is the largest.
+        _click_bar(page, "Revenue won by source", "g.trace.bars:last-of-type path", last=True)
         heading = page.get_by_text("won deals in").first
         heading.wait_for(timeout=TIMEOUT_MS)
         page.get_by_text(" with source ").first.wait_for(timeout=TIMEOUT_MS)
