@@ -28,7 +28,14 @@ from ui.data import leads, people, quotas
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import chosen_scope, own_team
-from ui.widgets import attainment_metric, days_metric, leaderboard_table, rate_metric, selected_point
+from ui.widgets import (
+    attainment_metric,
+    days_metric,
+    leaderboard_table,
+    rate_metric,
+    selected_category,
+    selected_point,
+)
 
 user = require_role("rep", "sales_manager", "executive", "marketer")
 st.title("Quota and win rate")
@@ -95,18 +102,27 @@ def attainment_section(scope: Scope) -> Period | None:
     return None if picked is None else bucket_period(buckets["bucket"][picked], grain)
 
 
-def teams_section() -> None:
+def teams_section() -> Scope | None:
+    """Attainment per team; returns the team whose bar was clicked."""
     teams = team_attainment(frame, all_quotas, names, period)
     if teams.is_empty() or teams["attainment"].is_null().all():
-        return
+        return None
     colours = team_colours(names.get_column("team").drop_nulls().unique().to_list())
-    st.plotly_chart(
+    event = st.plotly_chart(
         team_attainment_chart(
             teams, colours, f"Quota attainment per team, quota periods overlapping {period.label}"
         ),
         width="stretch",
         config={"displayModeBar": False},
+        on_select="rerun",
+        selection_mode="points",
+        key="team_chart",
     )
+    team = selected_category(event, "x")
+    if team is None:
+        return None
+    chosen = teams.filter(pl.col("team") == team)
+    return None if chosen.is_empty() else Scope("team", int(chosen["team_id"][0]), team)
 
 
 def trend_section() -> None:
@@ -152,14 +168,14 @@ def leaderboard_section() -> None:
 
 st.subheader("Attainment")
 bucket = attainment_section(scope)
-if scope.level == "company":
-    teams_section()
+team_picked = teams_section() if scope.level == "company" else None
 st.subheader("Win rate and sales cycle")
 trend_section()
 st.subheader("Leaderboard")
 leaderboard_section()
 st.subheader("The deals behind the numbers")
-shown = bucket or period
-st.markdown(f"**Won deals, {scope.label}, {shown.label}**" + (" (the bar you clicked)" if bucket else ""))
-leads_table(leads_behind(scoped, names, shown, "won"), key="quota_drill",
+shown, whose = bucket or period, team_picked or scope
+clicked = " (the bar you clicked)" if bucket or team_picked else ""
+st.markdown(f"**Won deals, {whose.label}, {shown.label}**{clicked}")
+leads_table(leads_behind(scope_leads(frame, whose), names, shown, "won"), key="quota_drill",
             file_name=f"huddle-won-{shown.start or 'all'}.csv")  # fmt: skip

@@ -11,7 +11,7 @@ from core.charts import attainment_chart, revenue_by_chart
 from core.filters import apply_filters
 from core.funnel import leads_behind
 from core.periods import Period, same_period_last_year
-from core.quota import attainment_by_bucket, scope_target
+from core.quota import attainment_by_bucket, bucket_period, scope_target
 from core.revenue import REVENUE_BREAKDOWNS, Alignment, alignment, revenue_by
 from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
@@ -19,7 +19,14 @@ from ui.data import leads, people, quotas
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import team_scope
-from ui.widgets import coverage_metric, money_metric, selected_category, share_metric, target_metric
+from ui.widgets import (
+    coverage_metric,
+    money_metric,
+    selected_category,
+    selected_point,
+    share_metric,
+    target_metric,
+)
 
 require_role("sales_manager", "executive", "marketer")
 st.title("Revenue alignment")
@@ -70,11 +77,16 @@ if buckets["quota"].is_null().all():
         "`python -m db quotas import quotas.csv`.",
         icon=":material/flag:",
     )
-st.plotly_chart(
+month_event = st.plotly_chart(
     attainment_chart(buckets, f"{scope.label}: revenue won per {grain} against target", grain),
     width="stretch",
     config={"displayModeBar": False},
+    on_select="rerun",
+    selection_mode="points",
+    key=f"revenue_target_chart_{grain}",
 )
+clicked_bucket = selected_point(month_event)
+drill_period = period if clicked_bucket is None else bucket_period(buckets["bucket"][clicked_bucket], grain)
 
 st.subheader("Where the revenue came from")
 by = st.segmented_control(
@@ -118,7 +130,8 @@ else:
     )
 
 st.subheader("The deals behind the numbers")
-rows = leads_behind(frame, names, period, "won", by=by if picked else None, key=picked)
+rows = leads_behind(frame, names, drill_period, "won", by=by if picked else None, key=picked)
 scope_note = f" with {REVENUE_BREAKDOWNS[by].lower()} {picked}" if picked else ""
-st.markdown(f"**{rows.height:,} won deals** in {period.label}{scope_note}")
-leads_table(rows, key="revenue_drill", file_name=f"huddle-revenue-{period.start or 'all'}.csv")
+st.markdown(f"**{rows.height:,} won deals** in {drill_period.label}{scope_note}")
+st.caption("Click a month's bar or a source's bar above to narrow this list.")
+leads_table(rows, key="revenue_drill", file_name=f"huddle-revenue-{drill_period.start or 'all'}.csv")

@@ -121,10 +121,11 @@ def selected_point(event: Any, curve: int = 0) -> int | None:
     return int(indexes[0]) if indexes and indexes[0] is not None else None
 
 
-def selected_category(event: Any) -> str | None:
-    """The category (the y of a horizontal bar) clicked in a chart drawn with on_select="rerun"."""
+def selected_category(event: Any, axis: str = "y") -> str | None:
+    """The category clicked in a chart drawn with on_select="rerun": the y of a horizontal bar, the x of
+    an upright one."""
     points = event.selection.points if event is not None else []
-    return str(points[0]["y"]) if points and points[0].get("y") is not None else None
+    return str(points[0][axis]) if points and points[0].get(axis) is not None else None
 
 
 def target_metric(now: Alignment) -> None:

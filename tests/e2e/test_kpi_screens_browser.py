@@ -69,6 +69,8 @@ def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: An
         page.get_by_text("Quota attainment").first.wait_for(timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Leaderboard").wait_for(timeout=TIMEOUT_MS)
         _picture(page, "quota-last-quarter", "quota.png")
+        _click_bar(page, "Quota attainment per team", "g.point path", last=False)
+        page.get_by_text(re.compile(r"Won deals, .+ \(the bar you clicked\)")).wait_for(timeout=TIMEOUT_MS)
 
         _open(page, "Revenue alignment")
         assert "period=last_quarter" in page.url  # the period follows from screen to screen
