@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from core.charts import attainment_chart, team_attainment_chart, team_colours, win_rate_chart
+from core.definitions import help_text
 from core.filters import apply_filters
 from core.funnel import leads_behind
 from core.kpis import records_losses, sales_cycle_days, win_rate
@@ -72,7 +73,7 @@ with cells[2]:
     )
 with cells[3]:
     won = leads_behind(scoped, names, period, "won")
-    st.metric("Won deals", f"{won.height:,}", help="Deals closed as won inside the period.")
+    st.metric("Won deals", f"{won.height:,}", help=help_text("won"))
     st.caption(f"${won['amount'].fill_null(0).sum():,.0f} won")
 
 
