@@ -1,4 +1,4 @@
-"""Command line: `python -m db upgrade | seed | users | kpis | import | quotas`."""
+"""Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas`."""
 
 from __future__ import annotations
 
@@ -205,6 +205,17 @@ def cmd_quotas_import(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(engine: Engine, args: argparse.Namespace) -> int:
+    from db.tuning import run_tuning, tuning_report
+
+    try:
+        result = run_tuning(engine, window_days=args.window_days, source_system=args.source)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    print(json.dumps(tuning_report(result), indent=2 if args.pretty else None, ensure_ascii=False))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -252,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--pretty", action="store_true", help="indent the JSON")
     kpis.set_defaults(run=cmd_kpis)
     _add_import_parser(verbs)
+    tune = verbs.add_parser("tune", help="suggest targeting criteria from ratings and outcomes, backtested")
+    tune.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
+    tune.add_argument("--window-days", type=_positive_int, default=90, help="the newest days to test on (90)")
+    tune.add_argument("--source", help="only the leads of this source system (demo, olist, ...)")
+    tune.add_argument("--pretty", action="store_true", help="indent the JSON")
+    tune.set_defaults(run=cmd_tune)
     quotas = verbs.add_parser("quotas", help="quotas per rep or team and month or quarter")
     quota_verbs = quotas.add_subparsers(dest="quota_verb", required=True)
     quota_import = quota_verbs.add_parser(

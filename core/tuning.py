@@ -1,0 +1,305 @@
+"""Tuning the targeting criteria from what sales says (ratings, fast) and what happened (won/lost, slow).
+
+1. Ratings are calibrated: a rater who is systematically harsher or kinder than their team is shifted by
+   their offset from the team's mean, shrunk toward zero while they have rated few leads.
+2. Each lead with evidence is *good* or not: its calibrated rating reads 4-5 stars, else (unrated) it was
+   won rather than lost. Leads without either say nothing.
+3. For each attribute value (and each count rule of the current version) the share of good leads is
+   shrunk toward the baseline (a Beta prior worth PRIOR_LEADS leads), with its Wilson interval and count;
+   values seen fewer than MIN_COUNT times are shown but never acted on.
+4. The suggestion keeps the current rules and adds, for every value with enough evidence whose shrunk
+   log-odds differ from the baseline, a rule worth POINTS_PER_LOGIT points per unit of log-odds. Its
+   threshold keeps the MQL volume of the learning window (or hits a committed volume).
+5. The backtest replays a newer window under both versions: MQL volume, share rated 4-5, MQL -> SQL, and
+   the share of won deals and of won revenue that would still have been MQLs.
+
+Evidence exists only for leads that were MQLs under the criteria of their day (sales never sees the
+others), so a value the current version keeps out gains points only when the few that got in were good.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from core.criteria import ATTRIBUTE_LABELS, COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
+from core.stats import Rate, rate
+
+MIN_COUNT = 30
+PRIOR_LEADS = 20.0
+PRIOR_RATINGS = 20.0
+POINTS_PER_LOGIT = 20.0
+MIN_POINTS = 5
+GOOD_STARS = 3.5  # a mean (calibrated) rating of 3.5 or more reads as 4-5 stars
+EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
+    "attribute": pl.String(),
+    "value": pl.String(),
+    "count": pl.Int64(),
+    "good": pl.Int64(),
+    "rate": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "shrunk": pl.Float64(),
+    "lift": pl.Float64(),
+    "points": pl.Int64(),
+    "enough": pl.Boolean(),
+}
+
+
+def calibrated_ratings(ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """Each rating (lead_id, rater_id, stars) with the rater's `offset` from their team's mean rating
+    (shrunk by n / (n + PRIOR_RATINGS)) and `calibrated` = stars - offset."""
+    teams = people.select(pl.col("user_id").alias("rater_id"), "team_id")
+    rated = ratings.join(teams, on="rater_id", how="left").with_columns(
+        pl.col("stars").cast(pl.Float64), pl.col("team_id").fill_null(-1)
+    )
+    offsets = (
+        rated.with_columns(pl.col("stars").mean().over("team_id").alias("team_mean"))
+        .group_by("rater_id")
+        .agg(
+            (
+                (pl.col("stars").mean() - pl.col("team_mean").first()) * pl.len() / (pl.len() + PRIOR_RATINGS)
+            ).alias("offset")
+        )
+    )
+    return (
+        rated.join(offsets, on="rater_id", how="left")
+        .with_columns((pl.col("stars") - pl.col("offset")).alias("calibrated"))
+        .drop("team_id")
+    )
+
+
+def lead_evidence(
+    leads: pl.DataFrame, calibrated: pl.DataFrame, *, losses_recorded: bool = True
+) -> pl.DataFrame:
+    """The leads with `stars` (mean raw rating), `calibrated` (mean calibrated rating) and `good`: the
+    calibrated rating when rated, else won (True) or lost (False), else null. Where the data never records
+    a loss (Olist keeps only won deals), an MQL that was not won counts as not good."""
+    per_lead = calibrated.group_by("lead_id").agg(
+        pl.col("stars").mean().alias("stars"), pl.col("calibrated").mean().alias("calibrated")
+    )
+    not_won = (pl.col("outcome") == "lost") if losses_recorded else pl.col("mql_at").is_not_null()
+    return leads.join(per_lead, left_on="id", right_on="lead_id", how="left").with_columns(
+        pl.when(pl.col("calibrated").is_not_null())
+        .then(pl.col("calibrated") >= GOOD_STARS)
+        .when(pl.col("outcome") == "won")
+        .then(True)
+        .when(not_won)
+        .then(False)
+        .alias("good")
+    )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _conditions(current: Criteria) -> list[tuple[str, str, pl.Expr]]:
+    """(attribute, value label, condition) for every text value and every count rule of the version."""
+    found: list[tuple[str, str, pl.Expr]] = [
+        (attribute, "", pl.col(attribute)) for attribute in TEXT_ATTRIBUTES
+    ]  # text attributes are grouped by value below; count rules are conditions of their own
+    for rule in current.rules:
+        if rule.attribute in COUNT_ATTRIBUTES:
+            label = f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
+            found.append((rule.attribute, label, rule.condition()))
+    return found
+
+
+def evidence_table(evidence: pl.DataFrame, current: Criteria, *, min_count: int = MIN_COUNT) -> pl.DataFrame:
+    """Per attribute value: leads with evidence, how many were good, the rate with its interval, the rate
+    shrunk toward the baseline, its lift over the baseline and the points that lift is worth."""
+    known = evidence.filter(pl.col("good").is_not_null())
+    if known.is_empty():
+        return pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    baseline = float(known["good"].mean())  # type: ignore[arg-type]
+    parts = []
+    for attribute, label, condition in _conditions(current):
+        if attribute not in known.columns:  # a data set without that attribute has no evidence on it
+            continue
+        if label:
+            grouped = known.filter(condition).select(
+                pl.lit(attribute).alias("attribute"),
+                pl.lit(label).alias("value"),
+                pl.len().cast(pl.Int64).alias("count"),
+                pl.col("good").sum().cast(pl.Int64).alias("good"),
+            )
+        else:
+            grouped = (
+                known.filter(pl.col(attribute).is_not_null())
+                .group_by(pl.col(attribute).cast(pl.String).alias("value"))
+                .agg(
+                    pl.len().cast(pl.Int64).alias("count"), pl.col("good").sum().cast(pl.Int64).alias("good")
+                )
+                .select(pl.lit(attribute).alias("attribute"), "value", "count", "good")
+            )
+        parts.append(grouped)
+    table = pl.concat(parts).filter(pl.col("count") > 0)
+    rows = []
+    for attribute, value, count, good in table.iter_rows():
+        interval = rate(good, count)
+        shrunk = (good + PRIOR_LEADS * baseline) / (count + PRIOR_LEADS)
+        points = round(POINTS_PER_LOGIT * (_logit(shrunk) - _logit(baseline)))
+        rows.append((attribute, value, count, good, interval.value, interval.ci_low, interval.ci_high, shrunk,
+                     shrunk / baseline if baseline else None, points, count >= min_count))  # fmt: skip
+    return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA, orient="row").sort(
+        ["enough", "lift"], descending=[True, False], nulls_last=True
+    )
+
+
+def _adjustment_rules(table: pl.DataFrame) -> list[Rule]:
+    """A rule per text value with enough evidence whose points are worth stating."""
+    acted = table.filter(pl.col("enough") & (pl.col("points").abs() >= MIN_POINTS))
+    return [
+        Rule(attribute, "eq", value, int(points))
+        for attribute, value, points in acted.select("attribute", "value", "points").iter_rows()
+        if attribute in TEXT_ATTRIBUTES
+    ]
+
+
+def _reweighted_count_rules(table: pl.DataFrame, current: Criteria) -> list[Rule]:
+    """The current rules, a count rule with enough evidence moved by its estimated points."""
+    by_label = {
+        (a, v): (p, e) for a, v, p, e in table.select("attribute", "value", "points", "enough").iter_rows()
+    }
+    rules = []
+    for rule in current.rules:
+        if rule.attribute in COUNT_ATTRIBUTES:
+            label = f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
+            points, enough = by_label.get((rule.attribute, label), (0, False))
+            if enough and abs(points) >= MIN_POINTS:
+                rule = Rule(rule.attribute, rule.operator, rule.value, rule.points + int(points))
+        rules.append(Rule(rule.attribute, rule.operator, rule.value, rule.points))
+    return rules
+
+
+def threshold_for_volume(scores: pl.Series, volume: int) -> int:
+    """The lowest whole threshold that makes at most `volume` of these scores MQLs."""
+    ordered: list[int] = sorted((int(v) for v in scores.to_list()), reverse=True)
+    if not ordered or volume <= 0:
+        return (ordered[0] if ordered else 0) + 1
+    if volume >= len(ordered):
+        return ordered[-1]
+    cut = ordered[volume - 1]
+    return cut if sum(v >= cut for v in ordered) <= volume else cut + 1
+
+
+def propose(
+    evidence: pl.DataFrame,
+    current: Criteria,
+    table: pl.DataFrame,
+    *,
+    learn_until: datetime,
+    volume: int | None = None,
+) -> Criteria:
+    """The current rules with reweighted count rules and an adjustment per value the evidence speaks for;
+    the threshold keeps the learning window's MQL volume under the current version (or hits `volume`)."""
+    rules = tuple(_reweighted_count_rules(table, current) + _adjustment_rules(table))
+    learning = evidence.filter(pl.col("created_at") < learn_until)
+    if volume is None:
+        volume = int(score_leads(learning.lazy(), current).select(pl.col("is_mql").sum()).collect().item())
+    scores = score_leads(learning.lazy(), Criteria(rules, 0)).select("score").collect().to_series()
+    return Criteria(rules, threshold_for_volume(scores, volume))
+
+
+@dataclass(frozen=True)
+class Backtest:
+    mql_count: int
+    acceptance: Rate  # of the MQLs that were rated, the share rated 4-5 (raw stars, as sales saw them)
+    mql_to_sql: Rate  # of the MQLs that sales saw at the time, the share it accepted
+    won_recall: Rate  # of the won deals, the share that would be MQLs
+    revenue_recall: float | None  # of the won revenue, the share that would be MQLs'
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "mql_count": self.mql_count,
+            "acceptance_rate": self.acceptance.as_dict(),
+            "mql_to_sql": self.mql_to_sql.as_dict(),
+            "won_recall": self.won_recall.as_dict(),
+            "revenue_recall": None if self.revenue_recall is None else round(self.revenue_recall, 6),
+        }
+
+
+def backtest(evidence: pl.DataFrame, criteria: Criteria, *, start: datetime, end: datetime) -> Backtest:
+    """Replay the leads created in [start, end) under `criteria`."""
+    window = evidence.filter((pl.col("created_at") >= start) & (pl.col("created_at") < end))
+    scored = score_leads(window.lazy(), criteria).collect()
+    mql = scored.filter(pl.col("is_mql"))
+    seen = mql.filter(pl.col("mql_at").is_not_null())  # the MQLs sales saw: only they could become SQLs
+    rated = mql.filter(pl.col("stars").is_not_null())
+    won = scored.filter(pl.col("outcome") == "won")
+    won_mql = won.filter(pl.col("is_mql"))
+    revenue = float(won["amount"].fill_null(0).sum())
+    return Backtest(
+        mql_count=mql.height,
+        acceptance=rate(int((rated["stars"] >= GOOD_STARS).sum()), rated.height),
+        mql_to_sql=rate(int(seen["sql_at"].is_not_null().sum()), seen.height),
+        won_recall=rate(won_mql.height, won.height),
+        revenue_recall=float(won_mql["amount"].fill_null(0).sum()) / revenue if revenue > 0 else None,
+    )
+
+
+@dataclass(frozen=True)
+class Tuning:
+    evidence: pl.DataFrame  # evidence_table
+    current: Criteria
+    proposed: Criteria
+    learn_until: datetime
+    test_until: datetime
+    before: Backtest  # the current version on the test window
+    after: Backtest  # the proposed version on the same window
+
+    def summary(self) -> str:
+        """ "+9 points acceptance, -12% volume, keeps 96% of won revenue" """
+        parts = []
+        if self.before.acceptance.value is not None and self.after.acceptance.value is not None:
+            change = (self.after.acceptance.value - self.before.acceptance.value) * 100
+            parts.append(f"{change:+.0f} points acceptance")
+        if self.before.mql_count:
+            volume = (self.after.mql_count - self.before.mql_count) / self.before.mql_count * 100
+            parts.append(f"{volume:+.0f}% volume")
+        if self.after.revenue_recall is not None:
+            parts.append(f"keeps {self.after.revenue_recall:.0%} of won revenue")
+        elif self.after.won_recall.value is not None:
+            parts.append(f"keeps {self.after.won_recall.value:.0%} of won deals")
+        return ", ".join(parts) if parts else "not enough evidence in the test window to compare"
+
+
+def tune(
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    people: pl.DataFrame,
+    current: Criteria,
+    *,
+    window_days: int = 90,
+    volume: int | None = None,
+    min_count: int = MIN_COUNT,
+) -> Tuning:
+    """Learn on the leads created before the last `window_days` of the data, test on those days."""
+    losses = bool((leads["outcome"] == "lost").any())
+    evidence = lead_evidence(leads, calibrated_ratings(ratings, people), losses_recorded=losses)
+    last = evidence["created_at"].max()
+    if not isinstance(last, datetime):
+        raise ValueError("there are no leads to learn from")
+    test_until = last + timedelta(microseconds=1)
+    learn_until = test_until - timedelta(days=window_days)
+    learning = evidence.filter(pl.col("created_at") < learn_until)
+    table = evidence_table(learning, current, min_count=min_count)
+    proposed = propose(evidence, current, table, learn_until=learn_until, volume=volume)
+    return Tuning(
+        evidence=table,
+        current=current,
+        proposed=proposed,
+        learn_until=learn_until,
+        test_until=test_until,
+        before=backtest(evidence, current, start=learn_until, end=test_until),
+        after=backtest(evidence, proposed, start=learn_until, end=test_until),
+    )
+
+
+def describe_value(attribute: str, value: str) -> str:
+    return f"{ATTRIBUTE_LABELS.get(attribute, attribute)} {value if value[:1] in '≥≤' else 'is ' + value}"

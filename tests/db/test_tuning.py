@@ -1,0 +1,93 @@
+"""`python -m db tune --json` on the demo company (which hides an over- and an under-targeted segment)
+and on the real Olist data (outcomes only, no ratings), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+import db.__main__ as cli
+from db.demo import seed_demo
+from db.importing.run import import_olist
+from db.settings import get_settings
+
+
+def _tune(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> Any:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["tune", "--json", *args]) == 0
+    finally:
+        get_settings.cache_clear()
+    return json.loads(capsys.readouterr().out)
+
+
+def _points(report: dict[str, Any]) -> dict[tuple[str, str], int]:
+    return {(e["attribute"], e["value"]): e["points"] for e in report["evidence"]}
+
+
+def test_the_demo_tuning_finds_the_planted_segments_and_beats_the_current_version(
+    db_url: str, db_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_demo(db_engine, leads=20_000, seed=7, today=date(2026, 11, 23))
+    report = _tune(db_url, monkeypatch, capsys)
+    points = _points(report)
+    # Over-targeted: Retail companies of 1-10 people are weighted down; under-targeted: Manufacturing and
+    # VP/Director are weighted up.
+    assert points[("company_size", "1-10")] < 0 and points[("industry", "Retail")] < 0
+    assert points[("industry", "Manufacturing")] > 0 and points[("persona", "VP/Director")] > 0
+    current, proposed = report["current"], report["proposed"]
+    gain = proposed["acceptance_rate"]["value"] - current["acceptance_rate"]["value"]
+    assert gain >= 0.03, f"acceptance only moved {gain:+.3f}"
+    assert proposed["revenue_recall"] >= 0.90, "the proposal may not lose more than 10% of won revenue"
+    assert 0.85 <= proposed["mql_count"] / current["mql_count"] <= 1.15, "the threshold keeps the volume"
+    assert "points acceptance" in report["summary"] and "of won revenue" in report["summary"]
+    rules = {(r["attribute"], json.dumps(r["value"])): r["points"] for r in proposed["rules"]}
+    assert rules[("company_size", json.dumps("1-10"))] < 0
+
+
+def test_olist_outcomes_alone_weight_down_the_weak_origins(
+    db_url: str,
+    db_engine: Engine,
+    shared_datasets: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    olist = shared_datasets / "olist"
+    assert import_olist(
+        db_engine,
+        olist / "olist_marketing_qualified_leads_dataset.csv",
+        olist / "olist_closed_deals_dataset.csv",
+    ).ok
+    report = _tune(db_url, monkeypatch, capsys, "--source", "olist", "--window-days", "60")
+    points = _points(report)
+    strong = min(points[("source", "organic_search")], points[("source", "paid_search")])
+    for weak in ("social", "email", "other"):
+        assert points[("source", weak)] < 0 < strong or points[("source", weak)] < strong, weak
+    assert points[("source", "social")] < 0 and points[("source", "email")] < 0
+    assert report["current"]["mql_count"] > 0, "every Olist lead is an MQL by import"
+    for side in ("current", "proposed"):
+        assert set(report[side]) >= {
+            "mql_count",
+            "acceptance_rate",
+            "mql_to_sql",
+            "won_recall",
+            "revenue_recall",
+        }
+
+
+def test_nothing_to_learn_from_is_one_clear_line(
+    db_url: str, db_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    assert cli.main(["tune", "--json"]) == 2
+    assert "no leads to learn from" in capsys.readouterr().err
+    get_settings.cache_clear()
