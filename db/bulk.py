@@ -21,9 +21,9 @@ CHUNK_ROWS = 50_000
 # SQLite's page cache during a bulk write (KiB; the default is 2 MB): a million rows update a dozen
 # indexes in random key order, and with the default cache every one of those touches the disk.
 BULK_CACHE_KIB = 256 * 1024
-# Dropping a table's indexes and building them again after a bulk insert pays when the insert adds at
-# least this share of the rows the table holds (building costs about a third of keeping them up to date
-# row by row, but goes over every row of the table, not only the new ones).
+# Dropping a table's indexes and building them again after a bulk write pays when the write inserts or
+# updates at least this share of the rows the table holds (building costs about a third of keeping them up
+# to date row by row, but goes over every row of the table, not only the written ones).
 REBUILD_SHARE = 0.5
 REBUILD_MIN_ROWS = 50_000
 
@@ -100,6 +100,11 @@ def bulk_cache(connection: Connection) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
+def _driver_in_transaction(connection: Connection) -> bool:
+    """Whether SQLite itself has a transaction open on this connection (not only SQLAlchemy's view)."""
+    return bool(connection.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+
+
 def _index_statistics(connection: Connection, table: str, names: Sequence[str]) -> list[tuple[Any, ...]]:
     """The rows ANALYZE keeps for these indexes (dropping an index deletes them), if it ever ran."""
     if not connection.exec_driver_sql(
@@ -118,23 +123,30 @@ def _index_statistics(connection: Connection, table: str, names: Sequence[str]) 
 def rebuilt_indexes(
     connection: Connection,
     table: str,
-    adding: int,
+    writing: int,
     progress: ProgressFn = no_progress,
     label: str = "building indexes",
 ) -> Iterator[None]:
-    """On SQLite, when `adding` rows is a large share of `table`, drop its plain (non-unique) indexes for
-    the block and build them again after it: far faster than updating a dozen indexes row by row.
+    """On SQLite, when the block inserts or updates `writing` rows, a large share of `table` (as it holds
+    before the block), drop the table's plain (non-unique) indexes for the block and build them again after
+    it: far faster than updating a dozen indexes row by row.
 
-    Inside the caller's transaction, so a failure rolls the indexes back with the rows; in WAL mode other
-    connections keep reading the table, indexes included, as it was until the commit. Unique indexes stay:
-    they are what refuses a duplicate. PostgreSQL keeps its indexes (dropping one would lock every reader
-    out of the table until the commit).
+    Inside the caller's transaction, so a failure rolls the indexes back with the rows (the caller must roll
+    back when the block raises: the indexes are only built again when it ends normally); in WAL mode other
+    connections keep reading the table, indexes included, as it was until the commit. Without a transaction
+    open, nothing is dropped: a failure could not bring the indexes back. Unique indexes stay: they are what
+    refuses a duplicate. PostgreSQL keeps its indexes (dropping one would lock every reader out of the
+    table until the commit).
     """
-    if connection.dialect.name != "sqlite" or adding < REBUILD_MIN_ROWS:
+    if (
+        connection.dialect.name != "sqlite"
+        or writing < REBUILD_MIN_ROWS
+        or not _driver_in_transaction(connection)
+    ):
         yield
         return
     held = int(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())  # noqa: S608
-    if adding < REBUILD_SHARE * held:
+    if writing < REBUILD_SHARE * held:
         yield
         return
     listed = connection.exec_driver_sql(f"PRAGMA index_list({table})").mappings().all()

@@ -71,6 +71,10 @@ class ImportCounts:
     teams_created: int
     ratings_written: int = 0
 
+    @property
+    def wrote_anything(self) -> bool:
+        return any((self.created, self.updated, self.users_created, self.teams_created, self.ratings_written))
+
     def describe(self) -> str:
         if self.created == 0 and self.updated == 0 and self.users_created == 0 and self.ratings_written == 0:
             return f"nothing changed: all {self.unchanged:,} leads were already up to date"
@@ -264,13 +268,29 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
 # ---------------------------------------------------------------- writing
 
 
-def _write_source(session: Session, batch: LeadBatch) -> None:
+def _write_source(session: Session, batch: LeadBatch) -> tuple[DataSource, bool]:
+    """The source's row, created or brought up to date; and whether that changed it."""
     spec = batch.source
-    row = session.get(DataSource, spec.name) or DataSource(name=spec.name, label=spec.label)
-    row.label = spec.label
-    row.stages = list(spec.stages)
-    row.later_stage_implies_earlier = spec.later_stage_implies_earlier
-    row.has_traffic = row.has_traffic or spec.has_traffic
+    found = session.get(DataSource, spec.name)
+    row = found or DataSource(name=spec.name, label=spec.label)
+    wanted: dict[str, object] = {
+        "label": spec.label,
+        "stages": list(spec.stages),
+        "later_stage_implies_earlier": spec.later_stage_implies_earlier,
+        "has_traffic": row.has_traffic or spec.has_traffic,
+    }
+    if found is not None and all(getattr(row, name) == value for name, value in wanted.items()):
+        return row, False
+    for name, value in wanted.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def _touch_source(session: Session, row: DataSource) -> None:
+    """The import wrote leads, people or ratings of the source: it was updated now."""
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
@@ -352,8 +372,7 @@ def _insert_leads(connection: Connection, frame: pl.DataFrame, source: str, prog
         *COMPARED,
         pl.lit(now).alias("updated_at"),
     )
-    with rebuilt_indexes(connection, "leads", rows.height, progress, "indexing the new leads"):
-        bulk_insert(connection, "leads", rows, progress, "writing new leads")
+    bulk_insert(connection, "leads", rows, progress, "writing new leads")
     fix_sequences(connection, ["leads"])
 
 
@@ -382,12 +401,10 @@ def _write_ratings(session: Session, source: str, ratings: pl.DataFrame, people:
         return 0
     if people:
         ratings = ratings.with_columns(pl.col("owner_id").replace(people))
-    ids: dict[str, int] = dict(
-        session.connection()
-        .execute(text("SELECT external_id, id FROM leads WHERE source_system = :source"), {"source": source})
-        .tuples()
-        .all()
+    found = session.connection().execute(
+        text("SELECT external_id, id FROM leads WHERE source_system = :source"), {"source": source}
     )
+    ids: dict[str, int] = {external_id: lead_id for external_id, lead_id in found}
     written = 0
     for external_id, rater_id, stars in ratings.iter_rows():
         lead_id = ids.get(external_id)
@@ -426,17 +443,21 @@ def apply_plan(
     if connection.dialect.name == "postgresql":
         # New ids are max(id)+1: keep other writers of leads out until this transaction ends.
         connection.execute(text("LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE"))
-    _write_source(session, batch)
+    source, source_changed = _write_source(session, batch)
     team_ids, teams_created = _write_teams(session, batch, plan)
     people = _write_people(session, plan, team_ids)
     new = _owner_team_fill(_with_real_ids(plan.new_leads, people, team_ids), session).drop("team")
     changed = _owner_team_fill(_with_real_ids(plan.changed_leads, people, team_ids), session).drop("team")
     session.flush()
+    # Many leads written (a first import, or a re-import that changes most of them): SQLite builds the
+    # plain indexes of leads again after the writes instead of updating them lead by lead.
+    writing = new.height + changed.height
     with bulk_cache(connection):
-        _insert_leads(connection, new, batch.source.name, progress)
-        _update_leads(connection, changed, progress)
+        with rebuilt_indexes(connection, "leads", writing, progress, "indexing the leads"):
+            _insert_leads(connection, new, batch.source.name, progress)
+            _update_leads(connection, changed, progress)
         written = _write_ratings(session, batch.source.name, plan.ratings, people)
-    return ImportCounts(
+    counts = ImportCounts(
         rows_read=batch.rows_read,
         created=new.height,
         updated=changed.height,
@@ -445,6 +466,10 @@ def apply_plan(
         teams_created=teams_created,
         ratings_written=written,
     )
+    # A re-import that changes nothing leaves the source as it was, its updated_at included.
+    if counts.wrote_anything and not source_changed:
+        _touch_source(session, source)
+    return counts
 
 
 def planned_counts(batch: LeadBatch, plan: ImportPlan) -> ImportCounts:

@@ -230,7 +230,7 @@ def check_round_trip(engine: Engine, example: Example) -> None:
     assert again.counts is not None
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, n)
     assert again.counts.users_created == 0
-    assert_nothing_but_the_log_changed(engine, before, "done", ignoring={"data_sources": {"updated_at"}})
+    assert_nothing_but_the_log_changed(engine, before, "done")
 
 
 # ---------------------------------------------------------------- one empty database per example
