@@ -111,13 +111,15 @@ def _flow_exprs(period: Period) -> list[pl.Expr]:
 
 def _money_exprs(period: Period, cycle_from: str) -> list[pl.Expr]:
     won_inside = in_period(stage_time("won"), period)
-    # Calendar days between the two dates, as people count "days to close" (not 24-hour blocks).
-    cycle_days = (pl.col("closed_at").dt.date() - pl.col(STAGE_TIME[cycle_from]).dt.date()).dt.total_days()
+    closed = won_inside & pl.col(STAGE_TIME[cycle_from]).is_not_null()
+    # Calendar days between the two dates, as people count "days to close" (not 24-hour blocks); the
+    # rows filtered first, so only the won deals' dates are converted.
+    cycle_days = (
+        pl.col("closed_at").filter(closed).dt.date() - pl.col(STAGE_TIME[cycle_from]).filter(closed).dt.date()
+    ).dt.total_days()
     return [
         pl.col("amount").filter(won_inside).sum().alias("revenue"),
-        cycle_days.filter(won_inside & pl.col(STAGE_TIME[cycle_from]).is_not_null())
-        .median()
-        .alias("sales_cycle_days"),
+        cycle_days.median().alias("sales_cycle_days"),
     ]
 
 
@@ -134,12 +136,17 @@ def conversion_exprs(key: str, a: str, b: str, period: Period, window_days: int 
     ]
 
 
+def lag_days(a: str, b: str) -> pl.Expr:
+    """Days from A to B (fractional) of every lead that reached both; the rows filtered before the
+    arithmetic, which gives the same values as computing on every row and skipping the nulls."""
+    a_time, b_time = stage_time(a), stage_time(b)
+    both = a_time.is_not_null() & b_time.is_not_null()
+    return (b_time.filter(both) - a_time.filter(both)).dt.total_seconds() / 86_400
+
+
 def _lag_exprs() -> list[pl.Expr]:
     """Median A->B lag over every lead that reached both, whatever the period (for 'still maturing')."""
-    return [
-        ((stage_time(b) - stage_time(a)).dt.total_seconds() / 86_400).median().alias(f"{key}_lag")
-        for key, (a, b) in CONVERSIONS.items()
-    ]
+    return [lag_days(a, b).median().alias(f"{key}_lag") for key, (a, b) in CONVERSIONS.items()]
 
 
 def is_maturing(last_entry: datetime | None, period: Period, lag_days: float | None, today: date) -> bool:
@@ -244,8 +251,7 @@ def cohort_conversion(
     if not (present[from_stage] and present[to_stage]):
         return None
     key = "x"
-    a_time, b_time = stage_time(from_stage), stage_time(to_stage)
-    lag = ((b_time - a_time).dt.total_seconds() / 86_400).median().alias("lag")
+    lag = lag_days(from_stage, to_stage).median().alias("lag")
     counts, lags = pl.collect_all(
         [
             lazy.select(conversion_exprs(key, from_stage, to_stage, period, window_days)),
@@ -254,13 +260,13 @@ def cohort_conversion(
     )
     row = counts.row(0, named=True)
     lag_value = lags.item()
-    lag_days = float(lag_value) if lag_value is not None else None
+    median_lag = float(lag_value) if lag_value is not None else None
     return Conversion(
         from_stage=from_stage,
         to_stage=to_stage,
         rate=rate(int(row[f"{key}_num"]), int(row[f"{key}_den"])),
-        maturing=is_maturing(row[f"{key}_last_entry"], period, lag_days, today),
-        median_lag_days=lag_days,
+        maturing=is_maturing(row[f"{key}_last_entry"], period, median_lag, today),
+        median_lag_days=median_lag,
     )
 
 

@@ -7,23 +7,27 @@ import polars as pl
 import streamlit as st
 
 from core.charts import funnel_chart, trend_chart
-from core.filters import apply_filters
+from core.filters import Filters
 from core.funnel import (
     BREAKDOWNS,
     PAIRS,
     STEPS,
     Funnel,
-    breakdown,
-    funnel,
     funnel_steps,
-    leads_behind,
     pair_key,
-    trend,
 )
 from core.schema import STAGE_LABEL
 from core.trends import latest_event_day
 from ui.auth import demo_banner
-from ui.data import leads, people, traffic
+from ui.cached import (
+    DataVersion,
+    breakdown_table,
+    data_version,
+    funnel_pair,
+    leads_behind_rows,
+    trend_series,
+)
+from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.widgets import MISSING, count_metric, percent, rate_detail, selected_point
@@ -73,9 +77,9 @@ def conversion_table(now: Funnel) -> None:
     )
 
 
-def trend_section(frame: pl.DataFrame, last_day: datetime) -> None:
+def trend_section(version: DataVersion, filters: Filters, last_day: datetime) -> None:
     grain = st.segmented_control("Trend by", ["week", "month"], default="week", key="trend_grain") or "week"
-    series = trend(frame, last_day=last_day.date(), grain=grain)
+    series = trend_series(version, filters, last_day.date(), grain)
     if series.is_empty():
         st.info("No stage has any leads to draw.", icon=":material/show_chart:")
         return
@@ -83,12 +87,12 @@ def trend_section(frame: pl.DataFrame, last_day: datetime) -> None:
     st.plotly_chart(trend_chart(series, title, grain), width="stretch", config={"displayModeBar": False})
 
 
-def breakdown_section(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel) -> tuple[str, str] | None:
+def breakdown_section(version: DataVersion, filters: Filters, now: Funnel) -> tuple[str, str] | None:
     """The breakdown table; returns the (dimension, value) of the row the user picked, if any."""
     by = st.selectbox(
         "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="breakdown_by"
     )
-    table = breakdown(frame, names, now.period, by)
+    table = breakdown_table(version, filters, now.period, by)
     if table.is_empty():
         st.info(f"No leads reached any stage in {now.period.label}.", icon=":material/table_rows:")
         return None
@@ -129,14 +133,14 @@ def follow_clicked_stage(now: Funnel, index: int | None) -> None:
     st.session_state["funnel_clicked"] = stage
 
 
-def drill_down(frame: pl.DataFrame, names: pl.DataFrame, now: Funnel, group: tuple[str, str] | None) -> None:
+def drill_down(version: DataVersion, filters: Filters, now: Funnel, group: tuple[str, str] | None) -> None:
     stages = [s for s in STEPS if now.counts[s] is not None]
     left, right = st.columns([2, 3])
     stage = left.selectbox(
         "Leads that reached", stages, format_func=STAGE_LABEL.__getitem__, key="drill_stage"
     )
     by, key = group if group else (None, None)
-    rows = leads_behind(frame, names, now.period, stage, by=by, key=key)
+    rows = leads_behind_rows(version, filters, now.period, stage, by=by, key=key)
     scope = f" with {BREAKDOWNS[by].lower()} {key}" if by else ""
     right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
     leads_table(rows, key="drill", file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv")
@@ -152,10 +156,9 @@ if last_event is None:
 today = datetime.now(UTC).date()
 anchor = min(today, last_event)
 filters = sidebar_filters(all_leads, names, anchor)
-frame = apply_filters(all_leads, names, filters)
+version = data_version(all_leads, last_event)
 period, compared = filters.period(anchor), filters.comparison(anchor)
-now = funnel(frame, traffic(), period, today=today)
-before = funnel(frame, traffic(), compared, today=today)
+now, before = funnel_pair(version, filters, anchor, today)
 st.caption(f"{period.label}, against {compared.label}.")
 if anchor < today:
     st.caption(f"This data ends on {anchor:%B %d, %Y}, so periods end there.")
@@ -184,8 +187,8 @@ else:
 st.subheader("Conversion and velocity")
 conversion_table(now)
 st.subheader("Trend")
-trend_section(frame, datetime.combine(anchor, datetime.min.time()))
+trend_section(version, filters, datetime.combine(anchor, datetime.min.time()))
 st.subheader("Where the leads come from")
-picked = breakdown_section(frame, names, now)
+picked = breakdown_section(version, filters, now)
 st.subheader("The leads behind the numbers")
-drill_down(frame, names, now, picked)
+drill_down(version, filters, now, picked)

@@ -26,6 +26,7 @@ from db.importing.run import ImportResult as ImportResult
 from db.importing.run import RunOptions, import_csv, import_maven, import_olist
 from db.models import ImportRun, SavedMapping, User
 from ui.auth import USER_KEY
+from ui.data import forget_loaded_data
 from ui.db import engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -178,7 +179,7 @@ def run_with_progress(start: Start, *, dry_run: bool) -> ImportResult:
     result = start(RunOptions(dry_run=dry_run, actor=acting_user(), progress=progress))
     bar.empty()
     if result.ok and not dry_run:
-        st.cache_data.clear()  # every page shows the new numbers at once
+        forget_loaded_data()  # every page shows the new numbers at once
     return result
 
 
