@@ -8,24 +8,23 @@ import streamlit as st
 
 from core.charts import attainment_chart, team_attainment_chart, team_colours, win_rate_chart
 from core.definitions import help_text
-from core.filters import apply_filters
-from core.funnel import leads_behind
-from core.kpis import records_losses, sales_cycle_days, win_rate
+from core.kpis import records_losses
 from core.periods import Period
-from core.quota import (
-    Scope,
-    attainment_by_bucket,
-    bucket_period,
-    leaderboard,
-    rep_attainment,
-    scope_leads,
-    scope_target,
-    team_attainment,
-    win_rate_trend,
-)
+from core.quota import Scope, bucket_period, leaderboard
 from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
-from ui.data import leads, people, quotas
+from ui.cached import (
+    attainment_series,
+    data_version,
+    reps_attainment,
+    sales_cycle_of,
+    target_of,
+    teams_attainment,
+    win_rate_of,
+    win_rate_series,
+    won_deals,
+)
+from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import chosen_scope, own_team
@@ -41,7 +40,7 @@ from ui.widgets import (
 user = require_role("rep", "sales_manager", "executive", "marketer")
 st.title("Quota and win rate")
 demo_banner()
-all_leads, names, all_quotas = leads(), people(), quotas()
+all_leads, names = leads(), people()
 last_event = latest_event_day(all_leads)
 if last_event is None:
     st.info("No deals yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
@@ -50,10 +49,9 @@ today = datetime.now(UTC).date()
 anchor = min(today, last_event)
 team = own_team(user, names)
 filters = sidebar_filters(all_leads, names, anchor, team_locked=team)
-frame = apply_filters(all_leads, names, filters)
+version = data_version(all_leads, last_event)
 period, compared = filters.period(anchor), filters.comparison(anchor)
 scope = chosen_scope(user, names, filters.team)
-scoped = scope_leads(frame, scope)
 st.caption(f"{scope.label}: {period.label}, against {compared.label}.")
 if filters.source or filters.segment:
     st.caption("Source and segment filters narrow the deals counted, not the quota they are held against.")
@@ -61,18 +59,22 @@ if filters.source or filters.segment:
 cells = st.columns(4)
 with cells[0]:
     attainment_metric(
-        scope_target(frame, all_quotas, names, period, scope),
-        scope_target(frame, all_quotas, names, compared, scope),
+        target_of(version, filters, period, scope),
+        target_of(version, filters, compared, scope),
     )
 with cells[1]:
-    rate_metric("Win rate", "win_rate", win_rate(scoped, period), win_rate(scoped, compared),
+    rate_metric("Win rate", "win_rate", win_rate_of(version, filters, period, scope),
+                win_rate_of(version, filters, compared, scope),
                 recorded=records_losses(all_leads))  # fmt: skip
 with cells[2]:
     days_metric(
-        "Sales cycle", "sales_cycle", sales_cycle_days(scoped, period), sales_cycle_days(scoped, compared)
+        "Sales cycle",
+        "sales_cycle",
+        sales_cycle_of(version, filters, period, scope),
+        sales_cycle_of(version, filters, compared, scope),
     )
 with cells[3]:
-    won = leads_behind(scoped, names, period, "won")
+    won = won_deals(version, filters, period, scope)
     st.metric("Won deals", f"{won.height:,}", help=help_text("won"))
     st.caption(f"${won['amount'].fill_null(0).sum():,.0f} won")
 
@@ -82,7 +84,7 @@ def attainment_section(scope: Scope) -> Period | None:
     grain = (
         st.segmented_control("By", ["month", "quarter"], default="month", key="attainment_grain") or "month"
     )
-    buckets = attainment_by_bucket(frame, all_quotas, names, scope, last_day=anchor, grain=grain)
+    buckets = attainment_series(version, filters, scope, anchor, grain)
     if buckets["quota"].is_null().all():
         whose = "the company" if scope.level == "company" else scope.label
         st.info(
@@ -105,7 +107,7 @@ def attainment_section(scope: Scope) -> Period | None:
 
 def teams_section() -> Scope | None:
     """Attainment per team; returns the team whose bar was clicked."""
-    teams = team_attainment(frame, all_quotas, names, period)
+    teams = teams_attainment(version, filters, period)
     if teams.is_empty() or teams["attainment"].is_null().all():
         return None
     colours = team_colours(names.get_column("team").drop_nulls().unique().to_list())
@@ -128,7 +130,7 @@ def teams_section() -> Scope | None:
 
 def trend_section() -> None:
     grain = st.segmented_control("Trend by", ["week", "month"], default="month", key="win_grain") or "month"
-    trend = win_rate_trend(scoped, last_day=anchor, grain=grain)
+    trend = win_rate_series(version, filters, scope, anchor, grain)
     if trend["closed"].sum() == 0:
         st.info(f"No deals closed in the last 13 {grain}s.", icon=":material/show_chart:")
         return
@@ -153,7 +155,7 @@ def trend_section() -> None:
 
 
 def leaderboard_section() -> None:
-    reps = rep_attainment(frame, all_quotas, names, period)
+    reps = reps_attainment(version, filters, period)
     if filters.team is not None:
         reps = reps.filter(pl.col("team") == filters.team)
     if reps.is_empty():
@@ -178,5 +180,5 @@ st.subheader("The deals behind the numbers")
 shown, whose = bucket or period, team_picked or scope
 clicked = " (the bar you clicked)" if bucket or team_picked else ""
 st.markdown(f"**Won deals, {whose.label}, {shown.label}**{clicked}")
-leads_table(leads_behind(scope_leads(frame, whose), names, shown, "won"), key="quota_drill",
+leads_table(won_deals(version, filters, shown, whose), key="quota_drill",
             file_name=f"huddle-won-{shown.start or 'all'}.csv")  # fmt: skip

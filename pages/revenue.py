@@ -8,14 +8,13 @@ import polars as pl
 import streamlit as st
 
 from core.charts import attainment_chart, revenue_by_chart
-from core.filters import apply_filters
-from core.funnel import leads_behind
-from core.periods import Period, same_period_last_year
-from core.quota import attainment_by_bucket, bucket_period, scope_target
-from core.revenue import REVENUE_BREAKDOWNS, Alignment, alignment, revenue_by
+from core.periods import same_period_last_year
+from core.quota import bucket_period
+from core.revenue import REVENUE_BREAKDOWNS
 from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
-from ui.data import leads, people, quotas
+from ui.cached import alignment_of, attainment_series, data_version, revenue_table, won_deals_by
+from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import team_scope
@@ -31,7 +30,7 @@ from ui.widgets import (
 require_role("sales_manager", "executive", "marketer")
 st.title("Revenue alignment")
 demo_banner()
-all_leads, names, all_quotas = leads(), people(), quotas()
+all_leads, names = leads(), people()
 last_event = latest_event_day(all_leads)
 if last_event is None:
     st.info("No deals yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
@@ -39,17 +38,15 @@ if last_event is None:
 today = datetime.now(UTC).date()
 anchor = min(today, last_event)
 filters = sidebar_filters(all_leads, names, anchor)
-frame = apply_filters(all_leads, names, filters)
+version = data_version(all_leads, last_event)
 period, previous = filters.period(anchor), filters.comparison(anchor)
 last_year = same_period_last_year(period)
 scope = team_scope(names, filters.team)
 
 
-def numbers_for(days: Period) -> Alignment:
-    return alignment(frame, days, scope_target(frame, all_quotas, names, days, scope))
-
-
-now, before, year_ago = numbers_for(period), numbers_for(previous), numbers_for(last_year)
+now, before, year_ago = (
+    alignment_of(version, filters, days, scope) for days in (period, previous, last_year)
+)
 st.caption(f"{scope.label}: {period.label}, against {previous.label} and, a year earlier, {last_year.label}.")
 
 cells = st.columns(3)
@@ -70,7 +67,7 @@ with halves[1]:
 
 st.subheader("Revenue against target")
 grain = st.segmented_control("By", ["month", "quarter"], default="month", key="revenue_grain") or "month"
-buckets = attainment_by_bucket(frame, all_quotas, names, scope, last_day=anchor, grain=grain)
+buckets = attainment_series(version, filters, scope, anchor, grain)
 if buckets["quota"].is_null().all():
     st.info(
         "No quota is set for these months, so only revenue is drawn. An admin adds quotas with "
@@ -93,7 +90,7 @@ by = st.segmented_control(
     "Split by", list(REVENUE_BREAKDOWNS), default="source", format_func=REVENUE_BREAKDOWNS.__getitem__,
     key="revenue_by",
 ) or "source"  # fmt: skip
-table = revenue_by(frame, by, period=period, previous=previous, last_year=last_year)
+table = revenue_table(version, filters, by, period, previous, last_year)
 picked: str | None = None
 if table.is_empty():
     st.info(f"No revenue in {period.label}, the period before or a year earlier.", icon=":material/payments:")
@@ -130,7 +127,7 @@ else:
     )
 
 st.subheader("The deals behind the numbers")
-rows = leads_behind(frame, names, drill_period, "won", by=by if picked else None, key=picked)
+rows = won_deals_by(version, filters, drill_period, by if picked else None, picked)
 scope_note = f" with {REVENUE_BREAKDOWNS[by].lower()} {picked}" if picked else ""
 st.markdown(f"**{rows.height:,} won deals** in {drill_period.label}{scope_note}")
 st.caption("Click a month's bar or a source's bar above to narrow this list.")

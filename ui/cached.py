@@ -16,8 +16,21 @@ import streamlit as st
 
 from core.filters import Filters, apply_filters
 from core.funnel import Funnel, breakdown, funnels, leads_behind, trend
+from core.kpis import sales_cycle_days, win_rate
 from core.periods import Period
-from ui.data import CACHE_SECONDS, generation, leads, people, traffic
+from core.quota import (
+    Attainment,
+    Scope,
+    attainment_by_bucket,
+    rep_attainment,
+    scope_leads,
+    scope_target,
+    team_attainment,
+    win_rate_trend,
+)
+from core.revenue import Alignment, alignment, revenue_by
+from core.stats import Rate
+from ui.data import CACHE_SECONDS, generation, leads, people, quotas, traffic
 from ui.db import database_url
 
 MAX_ENTRIES = 256  # filter combinations kept per computation
@@ -72,3 +85,70 @@ def leads_behind_rows(
     key: str | None = None,
 ) -> pl.DataFrame:
     return leads_behind(_filtered(filters), people(), period, stage, by=by, key=key)
+
+
+# ---------------------------------------------------------------- the Quota and Revenue screens
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def target_of(version: DataVersion, filters: Filters, period: Period, scope: Scope) -> Attainment:
+    return scope_target(_filtered(filters), quotas(), people(), period, scope)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def win_rate_of(version: DataVersion, filters: Filters, period: Period, scope: Scope) -> Rate:
+    return win_rate(scope_leads(_filtered(filters), scope), period)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def sales_cycle_of(version: DataVersion, filters: Filters, period: Period, scope: Scope) -> float | None:
+    return sales_cycle_days(scope_leads(_filtered(filters), scope), period)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def won_deals(version: DataVersion, filters: Filters, period: Period, scope: Scope) -> pl.DataFrame:
+    return leads_behind(scope_leads(_filtered(filters), scope), people(), period, "won")
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def attainment_series(
+    version: DataVersion, filters: Filters, scope: Scope, last_day: date, grain: str
+) -> pl.DataFrame:
+    return attainment_by_bucket(_filtered(filters), quotas(), people(), scope, last_day=last_day, grain=grain)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def teams_attainment(version: DataVersion, filters: Filters, period: Period) -> pl.DataFrame:
+    return team_attainment(_filtered(filters), quotas(), people(), period)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def reps_attainment(version: DataVersion, filters: Filters, period: Period) -> pl.DataFrame:
+    return rep_attainment(_filtered(filters), quotas(), people(), period)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def win_rate_series(
+    version: DataVersion, filters: Filters, scope: Scope, last_day: date, grain: str
+) -> pl.DataFrame:
+    return win_rate_trend(scope_leads(_filtered(filters), scope), last_day=last_day, grain=grain)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def alignment_of(version: DataVersion, filters: Filters, period: Period, scope: Scope) -> Alignment:
+    frame = _filtered(filters)
+    return alignment(frame, period, scope_target(frame, quotas(), people(), period, scope))
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def revenue_table(
+    version: DataVersion, filters: Filters, by: str, period: Period, previous: Period, last_year: Period
+) -> pl.DataFrame:
+    return revenue_by(_filtered(filters), by, period=period, previous=previous, last_year=last_year)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def won_deals_by(
+    version: DataVersion, filters: Filters, period: Period, by: str | None, key: str | None
+) -> pl.DataFrame:
+    return leads_behind(_filtered(filters), people(), period, "won", by=by, key=key)
