@@ -8,7 +8,7 @@ PORT ?= 8501
 HUDDLE_DEMO ?= 1
 export HUDDLE_DEMO
 
-.PHONY: run test lint typecheck pytest bench install install-dev browser clean
+.PHONY: run test lint typecheck pytest bench bench-import bench-kpis install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,15 @@ pytest: install-dev browser
 
 test: lint typecheck pytest
 
+# Benchmarks print medians to compare runs by; none of them is part of `make test`.
 bench: install-dev
 	$(BIN)/python tests/bench/bench_seed.py
+
+bench-import: install-dev
+	$(BIN)/python tests/bench/bench_import.py --rows 1000000 --runs 3
+
+bench-kpis: install-dev
+	$(BIN)/python tests/bench/bench_kpis.py --database data/bench-kpis.db --runs 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
