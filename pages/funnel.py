@@ -30,7 +30,7 @@ from ui.cached import (
 from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
-from ui.widgets import MISSING, count_metric, percent, rate_detail, selected_point
+from ui.widgets import MISSING, count_metric, percent, plain, rate_detail, selected_point
 
 
 def stage_metrics(now: Funnel, before: Funnel) -> None:
@@ -141,7 +141,7 @@ def drill_down(version: DataVersion, filters: Filters, now: Funnel, group: tuple
     )
     by, key = group if group else (None, None)
     rows = leads_behind_rows(version, filters, now.period, stage, by=by, key=key)
-    scope = f" with {BREAKDOWNS[by].lower()} {key}" if by else ""
+    scope = f" with {BREAKDOWNS[by].lower()} {plain(key)}" if by else ""
     right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
     leads_table(rows, key="drill", file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv")
 

@@ -32,6 +32,7 @@ from ui.widgets import (
     attainment_metric,
     days_metric,
     leaderboard_table,
+    plain,
     rate_metric,
     selected_category,
     selected_point,
@@ -52,7 +53,7 @@ filters = sidebar_filters(all_leads, names, anchor, team_locked=team)
 version = data_version(all_leads, last_event)
 period, compared = filters.period(anchor), filters.comparison(anchor)
 scope = chosen_scope(user, names, filters.team)
-st.caption(f"{scope.label}: {period.label}, against {compared.label}.")
+st.caption(f"{plain(scope.label)}: {period.label}, against {compared.label}.")
 if filters.source or filters.segment:
     st.caption("Source and segment filters narrow the deals counted, not the quota they are held against.")
 
@@ -86,7 +87,7 @@ def attainment_section(scope: Scope) -> Period | None:
     )
     buckets = attainment_series(version, filters, scope, anchor, grain)
     if buckets["quota"].is_null().all():
-        whose = "the company" if scope.level == "company" else scope.label
+        whose = "the company" if scope.level == "company" else plain(scope.label)
         st.info(
             f"No quota is set for {whose} in these {grain}s, so only revenue is drawn. An admin adds quotas "
             "with `python -m db quotas import quotas.csv`.",
@@ -179,6 +180,6 @@ leaderboard_section()
 st.subheader("The deals behind the numbers")
 shown, whose = bucket or period, team_picked or scope
 clicked = " (the bar you clicked)" if bucket or team_picked else ""
-st.markdown(f"**Won deals, {whose.label}, {shown.label}**{clicked}")
+st.markdown(f"**Won deals, {plain(whose.label)}, {shown.label}**{clicked}")
 leads_table(won_deals(version, filters, shown, whose), key="quota_drill",
             file_name=f"huddle-won-{shown.start or 'all'}.csv")  # fmt: skip

@@ -21,6 +21,7 @@ from ui.scopes import team_scope
 from ui.widgets import (
     coverage_metric,
     money_metric,
+    plain,
     selected_category,
     selected_point,
     share_metric,
@@ -47,7 +48,9 @@ scope = team_scope(names, filters.team)
 now, before, year_ago = (
     alignment_of(version, filters, days, scope) for days in (period, previous, last_year)
 )
-st.caption(f"{scope.label}: {period.label}, against {previous.label} and, a year earlier, {last_year.label}.")
+st.caption(
+    f"{plain(scope.label)}: {period.label}, against {previous.label} and, a year earlier, {last_year.label}."
+)
 
 cells = st.columns(3)
 with cells[0]:
@@ -128,7 +131,7 @@ else:
 
 st.subheader("The deals behind the numbers")
 rows = won_deals_by(version, filters, drill_period, by if picked else None, picked)
-scope_note = f" with {REVENUE_BREAKDOWNS[by].lower()} {picked}" if picked else ""
+scope_note = f" with {REVENUE_BREAKDOWNS[by].lower()} {plain(picked)}" if picked else ""
 st.markdown(f"**{rows.height:,} won deals** in {drill_period.label}{scope_note}")
 st.caption("Click a month's bar or a source's bar above to narrow this list.")
 leads_table(rows, key="revenue_drill", file_name=f"huddle-revenue-{drill_period.start or 'all'}.csv")

@@ -16,6 +16,16 @@ MISSING = "not in this data"
 VIEWER_HIGHLIGHT = "background-color: #fff3c4; font-weight: 600"
 
 
+MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def plain(text: object) -> str:
+    """Text from the data (a team's, a rep's, a source's name) made safe to put inside Streamlit markdown:
+    every character markdown would act on is escaped, so `[x](javascript:...)` or `<img ...>` shows as
+    typed instead of becoming a link or a tag."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in str(text))
+
+
 def whole(value: float | int | None) -> str:
     return MISSING if value is None else f"{value:,.0f}"
 
