@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.account import forced_password_change
 from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account, signed_in_user
 from ui.db import require_database
 from ui.navigation import PAGES, pages_for
@@ -36,6 +37,18 @@ if user is None:
     if user is None:
         st.stop()
     st.rerun()
+
+if user.must_change_password:
+    # After a password reset the one-time password opens only this form, whatever the address.
+    change = lambda: forced_password_change(engine, user)  # noqa: E731
+    st.navigation(
+        [
+            st.Page(change, title="Choose your password", url_path="change-password", default=True),
+            *(st.Page(change, title="Choose your password", url_path=p.url_path) for p in PAGES),
+        ],
+        position="hidden",
+    ).run()
+    st.stop()
 
 navigation = st.navigation(
     [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages_for(user.role)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from db.access import OPERATOR
 from db.engine import DatabaseUnreachable, check_reachable, make_engine, read_session, write_session
 from db.migrate import upgrade_to_head
 from db.models import Role, UserCreate
@@ -87,6 +88,7 @@ def cmd_users_add(engine: Engine, args: argparse.Namespace) -> int:
         team_id = get_or_create_team(session=session, name=args.team).id if args.team else None
         user = create_user(
             session=session,
+            actor=OPERATOR,
             user_in=UserCreate(
                 username=args.username,
                 name=args.name or args.username,
@@ -102,7 +104,7 @@ def cmd_users_add(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_users_list(engine: Engine, args: argparse.Namespace) -> int:
     with read_session(engine) as session:
-        users = list_users(session=session, include_inactive=args.all)
+        users = list_users(session=session, actor=OPERATOR, include_inactive=args.all)
         rows = [(u.username, u.name, u.role.value, "active" if u.active else "disabled") for u in users]
     width = max((len(r[0]) for r in rows), default=8)
     for username, name, role, state in rows:
@@ -114,7 +116,7 @@ def cmd_users_list(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_users_disable(engine: Engine, args: argparse.Namespace) -> int:
     with write_session(engine) as session:
-        disable_user(session=session, username=args.username)
+        disable_user(session=session, actor=OPERATOR, username=args.username)
     print(f"disabled {args.username}")
     return 0
 
@@ -122,7 +124,7 @@ def cmd_users_disable(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_users_set_password(engine: Engine, args: argparse.Namespace) -> int:
     password = read_new_password("New password")
     with write_session(engine) as session:
-        set_password(session=session, username=args.username, password=password)
+        set_password(session=session, actor=OPERATOR, username=args.username, password=password)
     print(f"password set for {args.username}")
     return 0
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     huddle_cookie_key: str = ""
     huddle_cookie_name: str = "huddle_auth"
     huddle_cookie_expiry_days: float = 7.0
+    # A login ends after this long without a page being used, and this long after it began, whatever.
+    huddle_session_idle_hours: float = 12.0
+    huddle_session_max_days: float = 7.0
 
     @field_validator("database_url")
     @classmethod

@@ -1,16 +1,24 @@
-"""People: create, list, disable, set passwords, and the credentials the login widget checks."""
+"""People: create, list, change, disable, set passwords, and the credentials the login widget checks.
+
+Every function that reads or changes people takes the acting user (`actor`) and checks it: admins (and
+the command line, as `OPERATOR`) manage users; anyone may change their own password.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from db import audit
+from db.access import Action, Actor, Operator, authorize
 from db.models import Role, Team, User, UserCreate, utcnow
-from db.passwords import hash_password, password_problem
+from db.passwords import hash_password, password_problem, verify_password
 from db.sessions import end_all_sessions
+
+ONE_TIME_PASSWORD_BYTES = 12
 
 
 class UserError(ValueError):
@@ -18,6 +26,7 @@ class UserError(ValueError):
 
 
 def get_user(*, session: Session, username: str) -> User | None:
+    """Look a person up (no access check: the login gate uses it to learn who is signed in)."""
     return session.exec(select(User).where(User.username == username.strip().lower())).first()
 
 
@@ -37,74 +46,144 @@ def get_or_create_team(*, session: Session, name: str, region: str | None = None
     return team
 
 
-def create_user(*, session: Session, user_in: UserCreate, actor: User | None = None) -> User:
+def _audit_actor(actor: Actor) -> dict[str, Any]:
+    if isinstance(actor, Operator):
+        return {"actor": None, "actor_username": actor.username}
+    return {"actor": actor}
+
+
+def _record(session: Session, actor: Actor, action: str, user: User, detail: str | None = None) -> None:
+    audit.record(
+        session=session,
+        action=action,
+        object_type="user",
+        object_id=user.username,
+        detail=detail,
+        **_audit_actor(actor),
+    )
+
+
+def _checked_hash(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
+    return hash_password(password)
+
+
+def create_user(*, session: Session, actor: Actor, user_in: UserCreate) -> User:
     """Add a user; the password (when given) must pass the password rules."""
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=user_in.username)
     username = user_in.username.strip().lower()
     if not username:
         raise UserError("a username is required")
     if get_user(session=session, username=username) is not None:
         raise UserError(f"the username {username!r} is taken")
-    password_hash = None
-    if user_in.password is not None:
-        problem = password_problem(user_in.password)
-        if problem:
-            raise UserError(problem)
-        password_hash = hash_password(user_in.password)
+    password_hash = None if user_in.password is None else _checked_hash(user_in.password)
     user = User.model_validate(user_in, update={"username": username, "password_hash": password_hash})
     session.add(user)
     session.flush()
-    audit.record(
-        session=session,
-        action="user.create",
-        actor=actor,
-        object_type="user",
-        object_id=user.username,
-        detail=f"role={user.role.value}",
-    )
+    _record(session, actor, "user.create", user, f"role={user.role.value}")
     return user
 
 
-def list_users(*, session: Session, include_inactive: bool = True) -> Sequence[User]:
+def list_users(*, session: Session, actor: Actor, include_inactive: bool = True) -> Sequence[User]:
+    authorize(session=session, actor=actor, action=Action.users_read)
     query = select(User).order_by(col(User.username))
     if not include_inactive:
         query = query.where(col(User.active).is_(True))
     return session.exec(query).all()
 
 
-def disable_user(*, session: Session, username: str, actor: User | None = None) -> User:
-    user = require_user(session=session, username=username)
-    user.active = False
+def list_teams(*, session: Session, actor: Actor) -> Sequence[Team]:
+    authorize(session=session, actor=actor, action=Action.users_read)
+    return session.exec(select(Team).order_by(col(Team.name))).all()
+
+
+def _refuse_on_self(actor: Actor, user: User, what: str) -> None:
+    # An admin who disables or demotes themselves may leave nobody able to manage users.
+    if isinstance(actor, User) and actor.id == user.id:
+        raise UserError(f"you cannot {what} your own account; ask another admin")
+
+
+def _touch(session: Session, user: User) -> None:
     user.updated_at = utcnow()
     session.add(user)
+
+
+def disable_user(*, session: Session, actor: Actor, username: str) -> User:
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=username)
+    user = require_user(session=session, username=username)
+    _refuse_on_self(actor, user, "disable")
+    user.active = False
+    _touch(session, user)
     end_all_sessions(session=session, user=user, reason="disabled")
-    audit.record(
-        session=session,
-        action="user.disable",
-        actor=actor,
-        object_type="user",
-        object_id=user.username,
-    )
+    _record(session, actor, "user.disable", user)
     return user
 
 
-def set_password(*, session: Session, username: str, password: str, actor: User | None = None) -> User:
-    problem = password_problem(password)
-    if problem:
-        raise UserError(problem)
+def change_role(*, session: Session, actor: Actor, username: str, role: Role) -> User:
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=username)
     user = require_user(session=session, username=username)
-    user.password_hash = hash_password(password)
+    if user.role == role:
+        return user
+    _refuse_on_self(actor, user, "change the role of")
+    before, user.role = user.role, role
+    _touch(session, user)
+    _record(session, actor, "user.change_role", user, f"{before.value} -> {role.value}")
+    return user
+
+
+def change_team(*, session: Session, actor: Actor, username: str, team_name: str | None) -> User:
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=username)
+    user = require_user(session=session, username=username)
+    team_id = get_or_create_team(session=session, name=team_name).id if team_name else None
+    if user.team_id == team_id:
+        return user
+    user.team_id = team_id
+    _touch(session, user)
+    _record(session, actor, "user.change_team", user, f"team={team_name or '-'}")
+    return user
+
+
+def set_password(*, session: Session, actor: Actor, username: str, password: str) -> User:
+    """An admin (or the command line) sets someone's password; every login of theirs ends."""
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=username)
+    password_hash = _checked_hash(password)
+    user = require_user(session=session, username=username)
+    user.password_hash = password_hash
     user.must_change_password = False
-    user.updated_at = utcnow()
-    session.add(user)
+    _touch(session, user)
     # A new password is often set because the old one leaked: remembered logins go with it.
     end_all_sessions(session=session, user=user, reason="new password")
-    audit.record(
-        session=session,
-        action="user.set_password",
-        actor=actor,
-        object_type="user",
-        object_id=user.username,
-    )
+    _record(session, actor, "user.set_password", user)
+    return user
+
+
+def reset_password(*, session: Session, actor: Actor, username: str) -> str:
+    """Give someone a one-time password, to be shown once and changed at their next login."""
+    authorize(session=session, actor=actor, action=Action.users_manage, object_id=username)
+    user = require_user(session=session, username=username)
+    one_time = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
+    user.password_hash = hash_password(one_time)
+    user.must_change_password = True
+    _touch(session, user)
+    end_all_sessions(session=session, user=user, reason="password reset")
+    _record(session, actor, "user.reset_password", user)
+    return one_time
+
+
+def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
+    """A person changes their own password: the current one must be right. Every login of theirs ends,
+    this one too: a copied cookie carries the same session as the browser it was copied from."""
+    if not user.active or not user.password_hash or not verify_password(current, user.password_hash):
+        raise UserError("the current password is not right")
+    if current == new:
+        raise UserError("the new password must differ from the current one")
+    user.password_hash = _checked_hash(new)
+    user.must_change_password = False
+    _touch(session, user)
+    end_all_sessions(session=session, user=user, reason="new password")
+    _record(session, user, "user.change_own_password", user)
     return user
 
 

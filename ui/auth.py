@@ -21,12 +21,21 @@ from streamlit_authenticator.utilities.exceptions import LoginError
 from db import audit
 from db.demo import DEMO_PASSWORD
 from db.engine import read_session, write_session
-from db.models import LoginAttempt, User
-from db.sessions import end_session, session_is_live, session_key, start_session
+from db.logins import LoginOutcome, check_login
+from db.models import User
+from db.sessions import (
+    end_all_sessions,
+    needs_no_write,
+    session_is_live,
+    session_key,
+    start_session,
+    use_session,
+)
 from db.settings import PROJECT_ROOT, cookie_key_problem, get_settings
 from db.users import get_user, login_credentials
 from ui.cookies import PENDING_COOKIE, write_pending_cookie
 
+# One message for an unknown user, a wrong password and a locked account: it tells an attacker nothing.
 WRONG_LOGIN = "Wrong username or password."
 DEMO_ACCOUNTS = (
     ("rep", "Sales rep"),
@@ -38,6 +47,7 @@ DEMO_ACCOUNTS = (
 DEMO_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"
 USER_KEY = "huddle_user"
 SESSION_KEY = "huddle_session_key"
+FLASH_KEY = "huddle_flash"
 ROLE_LABELS = {
     "rep": "Sales rep",
     "sales_manager": "Sales manager",
@@ -54,6 +64,7 @@ class CurrentUser:
     name: str
     role: str
     team_id: int | None
+    must_change_password: bool = False
 
     @property
     def role_label(self) -> str:
@@ -99,26 +110,15 @@ def cookie_key() -> str:
     return key
 
 
-def _record_attempt(engine: Engine, username: str, succeeded: bool) -> None:
-    with write_session(engine) as session:
-        session.add(LoginAttempt(username=username[:120], succeeded=succeeded))
-        audit.record(
-            session=session,
-            action="login" if succeeded else "login.failed",
-            actor_username=username,
-            outcome="ok" if succeeded else "failed",
-        )
+def _checked_in_database(engine: Engine) -> Callable[[str, str], bool]:
+    """The widget's credential check, replaced: lockout, equal cost for unknown users, every try recorded.
+    It runs exactly once per submitted login form."""
 
+    def check(username: str, password: str) -> bool:
+        with write_session(engine) as session:
+            return check_login(session=session, username=username, password=password) is LoginOutcome.ok
 
-def _audited(check: Callable[[str, str], bool], engine: Engine) -> Callable[[str, str], bool]:
-    """Wrap the widget's credential check: it runs exactly once per submitted login form."""
-
-    def check_and_record(username: str, password: str) -> bool:
-        succeeded = bool(check(username, password))
-        _record_attempt(engine, username, succeeded)
-        return succeeded
-
-    return check_and_record
+    return check
 
 
 def authenticator(engine: Engine) -> stauth.Authenticate:
@@ -133,7 +133,7 @@ def authenticator(engine: Engine) -> stauth.Authenticate:
         auto_hash=False,
     )
     model = widget.authentication_controller.authentication_model
-    model.check_credentials = _audited(model.check_credentials, engine)
+    model.check_credentials = _checked_in_database(engine)
     cookies = widget.cookie_controller.cookie_model
     cookies.set_cookie = _remembered(cookies, engine)
     cookies.get_cookie = _only_live_cookies(cookies.get_cookie, engine)
@@ -187,8 +187,26 @@ def current_user(engine: Engine, username: str) -> CurrentUser | None:
         if user is None or not user.active or user.id is None:
             return None
         return CurrentUser(
-            id=user.id, username=user.username, name=user.name, role=user.role.value, team_id=user.team_id
+            id=user.id,
+            username=user.username,
+            name=user.name,
+            role=user.role.value,
+            team_id=user.team_id,
+            must_change_password=user.must_change_password,
         )
+
+
+def _session_still_live(engine: Engine, username: str) -> bool:
+    """Every rerun asks the database: a logout elsewhere, a new password or a disabled account ends this
+    login at once, even in a browser that holds a copied cookie."""
+    key = st.session_state.get(SESSION_KEY)
+    if not key:
+        return False
+    with read_session(engine) as session:
+        if needs_no_write(session=session, key=str(key), username=username):
+            return True
+    with write_session(engine) as session:
+        return use_session(session=session, key=str(key), username=username)
 
 
 def _login_form(widget: stauth.Authenticate) -> None:
@@ -217,10 +235,18 @@ def demo_banner() -> None:
         st.info("Demo company: every name and number here is made up.", icon=":material/science:")
 
 
+def show_flash() -> None:
+    """A message left for the next page (e.g. for the login form after a password change)."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(str(message), icon=":material/check_circle:")
+
+
 def login_page(engine: Engine, widget: stauth.Authenticate) -> None:
     st.title("Huddle")
     st.caption("One set of numbers and one feedback loop for Sales and Marketing.")
     demo_banner()
+    show_flash()
     write_pending_cookie()  # before the form: a login in this run leaves its cookie for the next page
     _login_form(widget)
     if is_demo():
@@ -233,29 +259,40 @@ def signed_in_user(engine: Engine, widget: stauth.Authenticate) -> CurrentUser |
         st.session_state.pop(USER_KEY, None)
         return None
     username = str(st.session_state.get("username") or "")
-    user = current_user(engine, username)
+    user = current_user(engine, username) if _session_still_live(engine, username) else None
     if user is None:
-        st.session_state["authentication_status"] = None
-        st.session_state.pop(USER_KEY, None)
+        forget_login()
         return None
     st.session_state[USER_KEY] = user
     return user
 
 
+def forget_login() -> None:
+    """This browser tab is logged out; the widget will look at (and refuse) its cookie again."""
+    st.session_state["authentication_status"] = None
+    st.session_state["username"] = None
+    for key in (USER_KEY, SESSION_KEY):
+        st.session_state.pop(key, None)
+
+
 def sidebar_account(user: CurrentUser, widget: stauth.Authenticate, engine: Engine) -> None:
     with st.sidebar:
-        st.markdown(f"**{user.name}**  \n{user.role_label}")
+        # Names may come from an imported file: shown as plain text, never as markdown.
+        st.text(user.name)
+        st.caption(user.role_label)
         if st.button("Log out", icon=":material/logout:", key="huddle_logout", width="stretch"):
             _log_out(widget, engine, user)
         write_pending_cookie()
 
 
 def _log_out(widget: stauth.Authenticate, engine: Engine, user: CurrentUser) -> None:
+    """Logging out ends every session of this person, in every browser, not only this cookie."""
     with write_session(engine) as session:
-        audit.record(session=session, action="logout", actor=_user_row(session, user))
-        key = st.session_state.pop(SESSION_KEY, None)
-        if key:
-            end_session(session=session, key=str(key))
+        row = _user_row(session, user)
+        audit.record(session=session, action="logout", actor=row, actor_username=user.username)
+        if row is not None:
+            end_all_sessions(session=session, user=row, reason="logout")
+    st.session_state.pop(SESSION_KEY, None)
     widget.logout(location="unrendered")
     st.session_state.pop(USER_KEY, None)
     name = widget.cookie_controller.cookie_model.cookie_name

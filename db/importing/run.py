@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from db import audit
+from db.access import Action, authorize
 from db.engine import read_session, write_session
 from db.importing.batch import LeadBatch
 from db.importing.errors import InvalidInput, Problem, ProblemReport
@@ -105,6 +106,9 @@ def run_import(
 ) -> ImportResult:
     """Build the batch (reading and checking every row), then plan and, unless a dry run, write it."""
     dry_run, actor, progress = options.dry_run, options.actor, options.progress
+    if actor is not None:  # None: the command line, whose operator owns the data
+        with write_session(engine) as session:
+            authorize(session=session, actor=actor, action=Action.import_run, object_id=file_name)
     started = time.perf_counter()
     try:
         batch = build(progress)

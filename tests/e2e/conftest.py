@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -57,19 +58,29 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the seeded demo database the browser tests' server runs on."""
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'huddle.db'}"
     engine = make_engine(url)
     upgrade_to_head(engine)
     seed_demo(engine, leads=3000, seed=7, today=date.today())
     engine.dispose()
+    return url
+
+
+@contextmanager
+def streamlit_server(database_url: str) -> Iterator[str]:
+    """`streamlit run app.py` in demo mode on a free port against `database_url`; yields its address."""
+    folder = Path(database_url.removeprefix("sqlite:///")).parent
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": "e" * 48}
+    env = {**os.environ, "DATABASE_URL": database_url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": "e" * 48}
     log = (folder / "streamlit.log").open("wb")
+    # No file watcher: a file saved while the tests run (by an editor, another test) must not make the
+    # server re-import half of the app under the running sessions.
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
+         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -83,6 +94,12 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_database: str) -> Iterator[str]:
+    with streamlit_server(demo_database) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,11 +14,14 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from db.demo import seed_demo
-from db.engine import make_engine
+from db.engine import make_engine, write_session
 from db.migrate import upgrade_to_head
+from db.sessions import session_key, start_session
 from db.settings import get_settings
+from db.users import get_user
 
 TEST_COOKIE_KEY = "k" * 48
+_SESSIONS = itertools.count()
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_USERS = {
     "rep": "rep",
@@ -57,8 +63,43 @@ def new_app() -> AppTest:
     return AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
 
 
+def start_test_session(username: str) -> str | None:
+    """A live server-side session for `username` in the app's database, as a real login makes one."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        with write_session(engine) as session:
+            user = get_user(session=session, username=username)
+            if user is None:
+                return None
+            key = session_key(username, time.time() + 86_400 + next(_SESSIONS))
+            start_session(session=session, user=user, key=key)
+            return key
+    finally:
+        engine.dispose()
+
+
 def logged_in_app(username: str) -> AppTest:
+    """The app as the gate sees a logged-in person: the widget's state and a live session row."""
     at = new_app()
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    key = start_test_session(username)
+    if key is not None:
+        at.session_state["huddle_session_key"] = key
     return at
+
+
+@pytest.fixture
+def fresh_app_env(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app on its own copy of the demo database, for tests that lock, disable or change people."""
+    source = sqlite3.connect(app_env.removeprefix("sqlite:///"))
+    target = sqlite3.connect(tmp_path / "own.db")
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()

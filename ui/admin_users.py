@@ -1,0 +1,178 @@
+"""The admin's users screen: the table of people and the forms that change them, all through db/users.py
+(which checks, again, that the acting person is an admin and logs every change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import polars as pl
+import streamlit as st
+from sqlmodel import Session
+
+from db.access import AccessDenied
+from db.engine import read_session, write_session
+from db.models import Role, User, UserCreate
+from db.users import (
+    UserError,
+    change_role,
+    change_team,
+    create_user,
+    disable_user,
+    list_teams,
+    list_users,
+    reset_password,
+)
+from ui.auth import ROLE_LABELS, USER_KEY
+from ui.db import engine
+
+NO_TEAM = "(no team)"
+T = TypeVar("T")
+
+
+class NotSignedIn(RuntimeError):
+    """A service was called from a page with nobody signed in (the gate should have stopped it)."""
+
+
+def acting_user(session: Session) -> User:
+    """The signed-in person as a row of this unit of work: the `actor` every service checks."""
+    current = st.session_state.get(USER_KEY)
+    row = session.get(User, current.id) if current is not None else None
+    if row is None:
+        raise NotSignedIn("nobody is signed in")
+    return row
+
+
+def as_admin(change: Callable[[Session, User], T]) -> T:
+    """Run one change in one unit of work, as the signed-in person."""
+    with write_session(engine()) as session:
+        return change(session, acting_user(session))
+
+
+@contextmanager
+def politely() -> Iterator[None]:
+    """Show a refused change as a message on the page, not as a stack trace."""
+    try:
+        yield
+    except AccessDenied as denied:
+        st.error(str(denied), icon=":material/block:")
+    except UserError as problem:
+        text = str(problem)
+        st.error(text[:1].upper() + text[1:] + ".", icon=":material/error:")
+
+
+def users_frame() -> pl.DataFrame:
+    with read_session(engine()) as session:
+        actor = acting_user(session)
+        teams = {team.id: team.name for team in list_teams(session=session, actor=actor)}
+        users = list_users(session=session, actor=actor)
+        rows = [
+            {
+                "username": user.username,
+                "name": user.name,
+                "role": ROLE_LABELS.get(user.role.value, user.role.value),
+                "team": teams.get(user.team_id, "") if user.team_id else "",
+                "status": "active" if user.active else "disabled",
+                "must change password": user.must_change_password,
+            }
+            for user in users
+        ]
+    return pl.DataFrame(rows, schema=list(rows[0]) if rows else None, infer_schema_length=None)
+
+
+def usernames(*, active_only: bool = False) -> list[str]:
+    with read_session(engine()) as session:
+        users = list_users(session=session, actor=acting_user(session), include_inactive=not active_only)
+        return [user.username for user in users]
+
+
+def team_choices() -> list[str]:
+    with read_session(engine()) as session:
+        return [NO_TEAM, *(team.name for team in list_teams(session=session, actor=acting_user(session)))]
+
+
+def show_one_time_password(username: str, password: str) -> None:
+    st.success(f"One-time password for {username}: give it to them; it is shown only now.")
+    st.code(password, language=None)
+    st.caption("They must choose their own password when they next log in.")
+
+
+def add_user_form() -> None:
+    with st.form("add_user", clear_on_submit=True):
+        st.subheader("Add a user")
+        username = st.text_input("Username")
+        name = st.text_input("Full name")
+        email = st.text_input("Email (optional)")
+        role = st.selectbox("Role", list(Role), format_func=lambda r: ROLE_LABELS[r.value])
+        team = st.selectbox("Team", team_choices(), accept_new_options=True)
+        submitted = st.form_submit_button("Add user")
+    if not submitted or role is None:
+        return
+    with politely():
+        one_time = as_admin(
+            lambda session, actor: _add(session, actor, username, name, email, role, team or "")
+        )
+        show_one_time_password(username.strip().lower(), one_time)
+
+
+def _add(session: Session, actor: User, username: str, name: str, email: str, role: Role, team: str) -> str:
+    user = create_user(
+        session=session,
+        actor=actor,
+        user_in=UserCreate(
+            username=username, name=name.strip() or username, email=email.strip() or None, role=role
+        ),
+    )
+    if team and team != NO_TEAM:
+        change_team(session=session, actor=actor, username=user.username, team_name=team)
+    return reset_password(session=session, actor=actor, username=user.username)
+
+
+def change_user_form() -> None:
+    names = usernames()
+    if not names:
+        return
+    with st.form("change_user"):
+        st.subheader("Change a user")
+        username = st.selectbox("User", names, key="change_user")
+        role = st.selectbox("New role", [None, *Role], format_func=_role_choice, key="change_role")
+        team = st.selectbox("New team", [None, *team_choices()], format_func=lambda t: t or "(keep)")
+        submitted = st.form_submit_button("Save changes")
+    if submitted and username:
+        with politely():
+            as_admin(lambda session, actor: _change(session, actor, username, role, team))
+            st.success(f"Saved the changes to {username}.")
+
+
+def _role_choice(role: Role | None) -> str:
+    return "(keep)" if role is None else ROLE_LABELS[role.value]
+
+
+def _change(session: Session, actor: User, username: str, role: Role | None, team: str | None) -> None:
+    if role is not None:
+        change_role(session=session, actor=actor, username=username, role=role)
+    if team is not None:
+        change_team(
+            session=session, actor=actor, username=username, team_name=None if team == NO_TEAM else team
+        )
+
+
+def disable_or_reset_form() -> None:
+    names = usernames(active_only=True)
+    if not names:
+        return
+    with st.form("disable_or_reset"):
+        st.subheader("Disable a user or reset a password")
+        username = st.selectbox("User", names, key="account_user")
+        left, right = st.columns(2)
+        reset = left.form_submit_button("Reset password")
+        disable = right.form_submit_button("Disable user", type="primary")
+    if reset and username:
+        with politely():
+            one_time = as_admin(lambda s, actor: reset_password(session=s, actor=actor, username=username))
+            show_one_time_password(username, one_time)
+    if disable and username:
+        with politely():
+            as_admin(lambda s, actor: disable_user(session=s, actor=actor, username=username))
+            st.success(f"{username} is disabled, and every login of theirs has ended.")
