@@ -230,3 +230,55 @@ def team_attainment_chart(teams: pl.DataFrame, colours: dict[str, str], title: s
         yaxis={"title": {"text": "Revenue ÷ quota (%)"}, "rangemode": "tozero", "ticksuffix": "%"},
     )
     return _layout(figure, title, height=380)
+
+
+STAR_COLOURS = {1: "#d62728", 2: "#ff9896", 3: "#c7c7c7", 4: "#98df8a", 5: "#2ca02c"}
+
+
+def rating_distribution_chart(raters: pl.DataFrame, title: str) -> go.Figure:
+    """Per rater (frame from core.feedback.rater_calibration with a `name`), the share of each star count
+    as one stacked bar: a harsh or kind rater stands out at a glance."""
+    shown = raters.sort("name", descending=True)
+    names = shown["name"].to_list()
+    totals = [max(t, 1) for t in shown["ratings"].to_list()]
+    figure = go.Figure()
+    for stars in (1, 2, 3, 4, 5):
+        counts = shown[f"stars_{stars}"].to_list()
+        figure.add_trace(
+            go.Bar(
+                y=names,
+                x=[c / t * 100 for c, t in zip(counts, totals, strict=True)],
+                name="★" * stars,
+                orientation="h",
+                marker={"color": STAR_COLOURS[stars]},
+                customdata=counts,
+                hovertemplate="%{y}: %{x:.0f}% gave " + "★" * stars + " (%{customdata:,})<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        xaxis={"title": {"text": "Share of the rater's ratings (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        yaxis={"automargin": True},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return _layout(figure, title, height=160 + 32 * max(len(names), 1))
+
+
+def reasons_chart(reasons: pl.DataFrame, title: str) -> go.Figure:
+    """How often each reason was given (frame from core.feedback.top_reasons), most given on top."""
+    shown = reasons.reverse()
+    figure = go.Figure(
+        go.Bar(
+            y=shown["label"].to_list(),
+            x=[s * 100 for s in shown["share"].to_list()],
+            orientation="h",
+            marker={"color": "#4c78a8"},
+            customdata=shown["count"].to_list(),
+            hovertemplate="%{y}: %{x:.0f}% of ratings (%{customdata:,})<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        xaxis={"title": {"text": "Share of the period's ratings that gave it (%)"}, "ticksuffix": "%"},
+        yaxis={"automargin": True},
+    )
+    return _layout(figure, title, height=140 + 40 * max(shown.height, 1))

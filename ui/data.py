@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from db.feedback import Agreement, current_agreement, load_rating_rows
 from db.frames import load_leads, load_people, load_quotas, load_traffic
 from ui.db import database_url, engine
 
@@ -55,13 +56,32 @@ def quotas() -> pl.DataFrame:
     return _quotas(database_url())
 
 
+# Ratings change with every submit: kept a minute, so the coverage views are at most that far behind.
+@st.cache_resource(ttl=60, show_spinner=False)
+def _ratings(url: str) -> pl.DataFrame:
+    return load_rating_rows(engine())
+
+
+def ratings() -> pl.DataFrame:
+    return _ratings(database_url())
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, show_spinner=False)
+def _agreement(url: str) -> Agreement:
+    return current_agreement(engine())
+
+
+def agreement() -> Agreement:
+    return _agreement(database_url())
+
+
 def generation() -> int:
     return _generation[0]
 
 
 def forget_loaded_data() -> None:
     """After a write that changes the numbers: every viewer's next run loads and computes afresh."""
-    for loader in (_leads, _people, _traffic, _quotas):
+    for loader in (_leads, _people, _traffic, _quotas, _ratings, _agreement):
         loader.clear()
     st.cache_data.clear()
     _generation[0] += 1

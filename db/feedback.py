@@ -1,0 +1,195 @@
+"""Reads for the Rate my leads screen: a rater's queue with the context a rep needs, and their recent
+ratings. Per person and changing with every submit, so read fresh (by index), never from a shared cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import and_, exists, func
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from core.criteria import Rule
+from db.engine import read_session
+from db.frames import read_query
+from db.models import CriteriaRule, CriteriaVersion, Lead, LeadRating, Role, SlaSetting, User
+
+
+@dataclass(frozen=True)
+class LeadToRate:
+    id: int
+    external_id: str
+    source_system: str
+    mql_at: datetime
+    owner: str | None
+    source: str | None
+    campaign: str | None
+    landing_page: str | None
+    industry: str | None
+    company_size: str | None
+    country: str | None
+    persona: str | None
+    page_views: int
+    email_clicks: int
+    content_downloads: int
+    score: int | None
+    threshold: int | None
+    why: tuple[str, ...]  # the rules that fired, as sentences
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Queue:
+    waiting: int  # how many MQLs wait for this rater in all
+    leads: tuple[LeadToRate, ...]  # the first of them, longest-waiting first
+
+
+def owners_for(engine: Engine, rater_id: int) -> list[int]:
+    """Whose leads a rater rates: a rep their own, a sales manager every rep of their team."""
+    with read_session(engine) as session:
+        rater = session.get(User, rater_id)
+        if rater is None or not rater.active:
+            return []
+        if rater.role == Role.rep:
+            return [rater_id]
+        if rater.role == Role.sales_manager and rater.team_id is not None:
+            team = session.exec(
+                select(User.id).where(User.team_id == rater.team_id, User.role == Role.rep)
+            ).all()
+            return [int(i) for i in team if i is not None]
+        return []
+
+
+def _why(rule_rows: dict[int, Rule], fired: list[int] | None) -> tuple[str, ...]:
+    return tuple(rule_rows[i].describe() for i in fired or [] if i in rule_rows)
+
+
+def rating_queue(engine: Engine, *, rater_id: int, owner_ids: list[int], limit: int = 20) -> Queue:
+    """The MQLs of `owner_ids` that `rater_id` has not rated, longest-waiting first."""
+    if not owner_ids:
+        return Queue(0, ())
+    rated = exists().where(
+        and_(col(LeadRating.lead_id) == col(Lead.id), col(LeadRating.rater_id) == rater_id)
+    )
+    waiting = and_(col(Lead.owner_id).in_(owner_ids), col(Lead.mql_at).is_not(None), ~rated)
+    with read_session(engine) as session:
+        total = int(session.exec(select(func.count()).select_from(Lead).where(waiting)).one())
+        rows = session.exec(
+            select(Lead).where(waiting).order_by(col(Lead.mql_at), col(Lead.id)).limit(limit)
+        ).all()
+        versions = {r.criteria_version_id for r in rows if r.criteria_version_id is not None}
+        rules = {
+            int(r.id or 0): Rule(r.attribute, r.operator, r.value, r.points, rule_id=r.id)
+            for r in session.exec(
+                select(CriteriaRule).where(col(CriteriaRule.version_id).in_(versions))
+            ).all()
+        }
+        thresholds = {
+            int(v.id or 0): v.threshold
+            for v in session.exec(select(CriteriaVersion).where(col(CriteriaVersion.id).in_(versions))).all()
+        }
+        names = {
+            int(u.id or 0): u.name
+            for u in session.exec(select(User).where(col(User.id).in_(owner_ids))).all()
+        }
+        leads = tuple(
+            LeadToRate(
+                id=int(r.id or 0),
+                external_id=r.external_id,
+                source_system=r.source_system,
+                mql_at=r.mql_at,  # type: ignore[arg-type]  # filtered on: never null here
+                owner=names.get(r.owner_id or 0),
+                source=r.source,
+                campaign=r.campaign,
+                landing_page=r.landing_page,
+                industry=r.industry,
+                company_size=r.company_size,
+                country=r.country,
+                persona=r.persona,
+                page_views=r.page_views,
+                email_clicks=r.email_clicks,
+                content_downloads=r.content_downloads,
+                score=r.score,
+                threshold=thresholds.get(r.criteria_version_id or 0),
+                why=_why(rules, r.fired_rule_ids),
+                attributes=dict(r.attributes or {}),
+            )
+            for r in rows
+        )
+    return Queue(total, leads)
+
+
+@dataclass(frozen=True)
+class RecentRating:
+    lead_id: int
+    external_id: str
+    stars: int
+    reasons: tuple[str, ...]
+    note: str | None
+    first_rated_at: datetime
+
+
+def recent_ratings(engine: Engine, *, rater_id: int, since: datetime, limit: int = 20) -> list[RecentRating]:
+    """The rater's ratings first given since `since` (the ones still changeable), newest first."""
+    with read_session(engine) as session:
+        rows = session.exec(
+            select(LeadRating, Lead.external_id)
+            .join(Lead, Lead.id == LeadRating.lead_id)  # type: ignore[arg-type]
+            .where(LeadRating.rater_id == rater_id, LeadRating.created_at >= since)
+            .order_by(col(LeadRating.created_at).desc())
+            .limit(limit)
+        ).all()
+        return [
+            RecentRating(r.lead_id, external_id, r.stars, tuple(r.reasons), r.note, r.created_at)
+            for r, external_id in rows
+        ]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The SLA terms the feedback screens hold people to (the newest company-wide setting)."""
+
+    follow_up_hours: int = 24
+    rating_days: int = 3
+    mqls_per_month: int | None = None
+    acceptance_target: float | None = None
+
+
+def current_agreement(engine: Engine) -> Agreement:
+    with read_session(engine) as session:
+        setting = session.exec(
+            select(SlaSetting)
+            .where(col(SlaSetting.team_id).is_(None))
+            .order_by(col(SlaSetting.effective_from).desc())
+        ).first()
+    if setting is None:
+        return Agreement()
+    return Agreement(
+        setting.follow_up_hours, setting.rating_days, setting.mqls_per_month, setting.acceptance_target
+    )
+
+
+RATING_ROWS_SCHEMA: dict[str, pl.DataType] = {
+    "lead_id": pl.Int64(),
+    "rater_id": pl.Int64(),
+    "stars": pl.Int64(),
+    "reasons": pl.String(),
+    "created_at": pl.Datetime("us"),
+}
+
+
+def load_rating_rows(engine: Engine) -> pl.DataFrame:
+    """Every current rating as core.feedback.RATINGS_SCHEMA (reasons decoded from their JSON list)."""
+    reasons = "lead_ratings.reasons" if engine.dialect.name == "sqlite" else "lead_ratings.reasons::text"
+    created = (
+        "lead_ratings.created_at"
+        if engine.dialect.name == "sqlite"
+        else "to_char(lead_ratings.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    )
+    columns = f"lead_ratings.lead_id, lead_ratings.rater_id, lead_ratings.stars, {reasons}, {created}"
+    sql = f"SELECT {columns} FROM lead_ratings"  # noqa: S608 - column names are ours
+    frame = read_query(engine, sql, RATING_ROWS_SCHEMA)
+    return frame.with_columns(pl.col("reasons").str.json_decode(pl.List(pl.String())))

@@ -1,0 +1,73 @@
+"""A rep on a phone rates three leads with "submit and next", double-clicking once: three ratings, no more."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import screenshot, settle
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
+
+pytestmark = pytest.mark.e2e
+
+
+def _waiting(page: Any) -> int:
+    text = page.get_by_text(re.compile(r"MQLs wait for your rating")).first.inner_text()
+    found = re.search(r"([\d,]+) MQLs", text)
+    assert found, text
+    return int(found.group(1).replace(",", ""))
+
+
+def test_a_rep_rates_three_leads_on_a_phone(browser: Any, demo_server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        _log_in(page, demo_server, "rep", "huddle-demo")
+        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        assert _login_cookie(page, context), "the login cookie was never written"
+        page.goto(f"{demo_server}/rate")
+        page.get_by_role("heading", name="Rate my leads").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        before = _waiting(page)
+        screenshot(page, "rate-leads-phone")
+        for n, stars in enumerate(("★★", "★★★★", "★")):
+            page.get_by_role("radio", name=stars, exact=True).first.click()
+            page.get_by_role("button", name="Good fit" if len(stars) >= 4 else "Too small").first.click()
+            submit = page.get_by_role("button", name="Submit and next")
+            if n == 2:
+                submit.dblclick()  # an impatient thumb
+            else:
+                submit.click()
+            settle(page)
+            page.get_by_text(f"{before - n - 1:,} MQLs").first.wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.wait_for_timeout(1000)
+        assert _waiting(page) == before - 3, "three leads rated: the double click made no fourth rating"
+        page.get_by_text("Your ratings of the last 14 days").wait_for(timeout=TIMEOUT_MS)
+        screenshot(page, "rate-leads-after-three")
+    finally:
+        screenshot(page, "rate-leads-last-state")
+        context.close()
+
+
+def test_a_manager_reads_the_rating_coverage(browser: Any, demo_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _log_in(page, demo_server, "manager", "huddle-demo")
+        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Rating coverage").click()
+        page.get_by_role("heading", name="Rating coverage").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.get_by_text(re.compile(r"Dan Wright rates .* harsher than the SMB team")).wait_for(
+            timeout=TIMEOUT_MS
+        )
+        page.wait_for_timeout(1500)
+        screenshot(page, "rating-coverage")
+        page.get_by_role("heading", name="Calibration").scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+        screenshot(page, "rating-coverage-calibration")
+    finally:
+        context.close()

@@ -1,0 +1,38 @@
+"""The Rate my leads screen's reads and its one write, for the signed-in rater."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.feedback import EDIT_DAYS
+from db.access import AccessDenied
+from db.engine import write_session
+from db.feedback import LeadToRate as LeadToRate
+from db.feedback import Queue, RecentRating, owners_for, rating_queue, recent_ratings
+from db.models import User
+from db.ratings import RatingIn as RatingIn
+from db.ratings import RatingRefused, rate_lead
+from ui.auth import CurrentUser
+from ui.db import engine
+
+
+def my_queue(user: CurrentUser) -> Queue:
+    return rating_queue(engine(), rater_id=user.id, owner_ids=owners_for(engine(), user.id))
+
+
+def my_recent_ratings(user: CurrentUser) -> list[RecentRating]:
+    since = datetime.now(UTC) - timedelta(days=EDIT_DAYS)
+    return recent_ratings(engine(), rater_id=user.id, since=since)
+
+
+def submit_rating(user: CurrentUser, rating: RatingIn) -> str | None:
+    """Record the rating as the signed-in person; None when done, else what to tell them."""
+    try:
+        with write_session(engine()) as session:
+            actor = session.get(User, user.id)
+            if actor is None or not actor.active:
+                return "Your account is no longer active."
+            rate_lead(session=session, actor=actor, rating=rating)
+    except (AccessDenied, RatingRefused) as refused:
+        return str(refused)
+    return None
