@@ -1,0 +1,42 @@
+"""Targeting criteria: the version in force, the evidence from sales' ratings and won/lost outcomes, the
+suggestion with its backtest, what-if editing for marketing, and the joint sign-off of drafts."""
+
+import streamlit as st
+
+from ui.auth import demo_banner, require_role
+from ui.criteria import (
+    active_version,
+    criteria_versions,
+    drafts_section,
+    history_section,
+    show_active,
+    show_evidence,
+    show_flash,
+    show_suggestion,
+    targeting_data,
+    tuning_key,
+    what_if_editor,
+)
+
+user = require_role("marketer", "sales_manager", "executive")
+st.title("Targeting criteria")
+demo_banner()
+show_flash()
+listed = criteria_versions()
+active = active_version(listed)
+show_active(active)
+data = targeting_data(tuning_key(active))
+
+st.subheader("What the evidence says")
+show_evidence(data)
+st.subheader("The suggestion")
+show_suggestion(data)
+if user.role == "marketer":
+    st.subheader("Try a change")
+    st.caption("Edit points, rules or the threshold; the backtest follows. Propose it when it reads right.")
+    what_if_editor(user, data, active)
+st.subheader("Drafts waiting for sign-off")
+st.caption("A draft is in force once a sales manager other than its proposer approves it.")
+drafts_section(user, listed, active, data)
+st.subheader("History")
+history_section(user, listed)

@@ -1,0 +1,81 @@
+"""The joint sign-off in a real browser: a marketer reads the evidence and proposes the suggestion with a
+rationale; a sales manager, in a browser of their own, approves it; the new version is in force."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import screenshot, settle, streamlit_server
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
+
+pytestmark = pytest.mark.e2e
+RATIONALE = "Small shops rate 1-2 stars; VPs and Directors rate 4-5"
+
+
+@pytest.fixture
+def own_server(demo_database: str, tmp_path: Path) -> Iterator[str]:
+    """A server on a copy of the demo database: approving re-scores leads, which other tests must not see."""
+    source = sqlite3.connect(demo_database.removeprefix("sqlite:///"))
+    with sqlite3.connect(tmp_path / "huddle.db") as copy:
+        source.backup(copy)
+    source.close()
+    with streamlit_server(f"sqlite:///{tmp_path / 'huddle.db'}") as base:
+        yield base
+
+
+def _open_criteria(browser: Any, base: str, username: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    _log_in(page, base, username, "huddle-demo")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)
+    assert _login_cookie(page, context), "the login cookie was never written"
+    page.goto(f"{base}/criteria")
+    page.get_by_role("heading", name="Targeting criteria").wait_for(timeout=TIMEOUT_MS)
+    settle(page)
+    return context, page
+
+
+def test_a_marketer_proposes_and_a_manager_approves(browser: Any, own_server: str) -> None:
+    context, page = _open_criteria(browser, own_server, "marketer")
+    try:
+        page.get_by_role("heading", name="In force: version 1").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="What the evidence says").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stDataFrame").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text("points acceptance").first.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_timeout(1000)  # let the tables draw before the picture
+        screenshot(page, "criteria-marketer")
+        page.get_by_role("heading", name="Try a change").scroll_into_view_if_needed()
+        screenshot(page, "criteria-what-if")
+        page.get_by_label("Why this change").fill(RATIONALE)
+        page.get_by_role("button", name="Propose", exact=True).click()
+        settle(page)
+        page.get_by_text("Proposed as a draft.").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(RATIONALE).first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        screenshot(page, "criteria-proposed")
+    finally:
+        screenshot(page, "criteria-marketer-last-state")
+        context.close()
+
+    context, page = _open_criteria(browser, own_server, "manager")
+    try:
+        page.get_by_text("Version 2").first.wait_for(timeout=TIMEOUT_MS)
+        approve = page.get_by_role("button", name="Approve and put in force")
+        approve.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)  # tables scrolled into view draw a moment later
+        screenshot(page, "criteria-manager-draft")
+        approve.click()
+        settle(page)
+        page.get_by_text("Version 2 is in force.").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="In force: version 2").wait_for(timeout=TIMEOUT_MS)
+        assert page.get_by_text(RATIONALE).first.is_visible()
+        page.wait_for_timeout(1000)
+        screenshot(page, "criteria-approved")
+    finally:
+        screenshot(page, "criteria-manager-last-state")
+        context.close()

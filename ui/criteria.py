@@ -1,0 +1,462 @@
+"""The Targeting criteria screen's reads, writes and sections: the version in force, the evidence and the
+suggestion (cached for everyone, keyed by what they were learnt from), what-if editing with a live
+backtest, and the sign-off of drafts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from core.criteria import ATTRIBUTE_LABELS, OPERATORS, Criteria
+from core.targeting import (
+    backtest_rows,
+    criteria_from_rows,
+    evidence_rows,
+    replay_evidence,
+    rule_changes,
+    rules_frame,
+    suggestion_reasons,
+    what_if,
+)
+from core.tuning import Tuning, tune
+from db.access import AccessDenied
+from db.criteria import (
+    CriteriaRefused,
+    VersionView,
+    activation_dates,
+    approve,
+    comment,
+    evidence_stamp,
+    propose_version,
+    reject,
+    rollback_to,
+    versions,
+)
+from db.engine import read_session, write_session
+from db.models import User
+from db.tuning import active_criteria, load_raters, load_ratings, load_tuning_leads
+from ui.auth import CurrentUser
+from ui.data import CACHE_SECONDS, forget_loaded_data, generation
+from ui.db import database_url, engine
+from ui.widgets import plain
+
+WINDOW_DAYS = 90
+FLASH = "criteria_flash"
+STATUS_WORDS = {"active": "in force", "retired": "retired", "rejected": "rejected", "draft": "draft"}
+
+
+@dataclass(frozen=True)
+class TuningKey:
+    """What the suggestion was learnt from: small and hashable, the same for every viewer."""
+
+    url: str
+    active_version_id: int | None
+    generation: int
+    evidence: tuple[int, int, str]  # leads, ratings, last rating change
+    window_days: int = WINDOW_DAYS
+
+
+@dataclass(frozen=True)
+class Targeting:
+    tuning: Tuning
+    evidence: pl.DataFrame  # every lead with `good`: what a what-if version is replayed on
+
+
+# ---------------------------------------------------------------- reads
+
+
+def criteria_versions() -> list[VersionView]:
+    with read_session(engine()) as session:
+        return versions(session)
+
+
+def active_version(listed: list[VersionView]) -> VersionView | None:
+    return next((v for v in listed if v.status == "active"), None)
+
+
+def tuning_key(active: VersionView | None) -> TuningKey:
+    with read_session(engine()) as session:
+        stamp = evidence_stamp(session)
+    return TuningKey(database_url(), active.id if active else None, generation(), stamp)
+
+
+# cache_resource, not cache_data: the lead-level evidence is as long as the leads, and polars frames are
+# never changed in place, so one shared copy is safe (see ui/data.py).
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=8, show_spinner="Learning from ratings and outcomes…")
+def targeting_data(key: TuningKey) -> Targeting | None:
+    """The tuning of the version in force on all the data; None when there are no leads to learn from."""
+    leads = load_tuning_leads(engine())
+    if leads.is_empty() or leads["created_at"].is_null().all():
+        return None
+    ratings, raters = load_ratings(engine()), load_raters(engine())
+    current = active_criteria(engine()) or Criteria(rules=(), threshold=0)
+    tuning = tune(leads, ratings, raters, current, window_days=key.window_days)
+    return Targeting(tuning, replay_evidence(leads, ratings, raters))
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _write(user: CurrentUser, call: Callable[[Any, User], object]) -> str | None:
+    """Do one service call as the signed-in person; None when done, else what to tell them."""
+    try:
+        with write_session(engine()) as session:
+            actor = session.get(User, user.id)
+            if actor is None or not actor.active:
+                return "Your account is no longer active."
+            call(session, actor)
+    except (AccessDenied, CriteriaRefused) as refused:
+        return str(refused)
+    forget_loaded_data()  # an approval re-scores leads: every page's numbers load afresh
+    targeting_data.clear()
+    return None
+
+
+def _done(problem: str | None, message: str) -> None:
+    if problem:
+        st.error(problem, icon=":material/block:")
+        return
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(str(message), icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- the version in force
+
+
+def _day(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment:%b %d, %Y}"
+
+
+def _sentences(criteria: Criteria) -> None:
+    st.markdown("\n".join(f"- {plain(sentence)}" for sentence in criteria.describe()))
+
+
+def show_active(active: VersionView | None) -> None:
+    if active is None:
+        st.info(
+            "No criteria version is in force yet, so no lead is scored. A marketer proposes the first "
+            "version below; it is in force once a sales manager approves it.",
+            icon=":material/rule:",
+        )
+        return
+    st.subheader(f"In force: version {active.number}")
+    st.caption(
+        f"Proposed by {plain(active.proposed_by or 'the command line')} on {_day(active.proposed_at)} · "
+        f"approved by {plain(active.approved_by or '—')} on {_day(active.approved_at)} · "
+        f"in force since {_day(active.activated_at)}"
+    )
+    _sentences(active.criteria)
+    if active.rationale:
+        st.markdown(f"**Why:** {plain(active.rationale)}")
+
+
+# ---------------------------------------------------------------- evidence and suggestion
+
+
+def show_evidence(data: Targeting | None) -> None:
+    if data is None or data.tuning.evidence.is_empty():
+        st.info(
+            "No evidence yet: it grows as sales rates MQLs (Rate my leads) and deals are won or lost.",
+            icon=":material/hourglass_empty:",
+        )
+        return
+    tuning = data.tuning
+    st.caption(
+        f"What sales said about the leads created before {tuning.learn_until:%b %d, %Y}: a lead is good when "
+        "it was rated 4-5 stars (ratings calibrated for harsh and kind raters) or, unrated, won. Values seen "
+        "on fewer than 30 such leads are thin evidence: shown, never acted on."
+    )
+    st.dataframe(
+        evidence_rows(tuning.evidence),
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config={
+            "Lift": st.column_config.NumberColumn(format="%.2f×", help="share good ÷ the average lead's"),
+        },
+    )
+
+
+def show_suggestion(data: Targeting | None) -> None:
+    if data is None or data.tuning.evidence.is_empty():
+        st.caption("No suggestion until there is evidence to learn from.")
+        return
+    tuning = data.tuning
+    st.markdown(f"**{plain(tuning.summary())}**")
+    st.caption(
+        f"Both versions replayed on the leads created from {tuning.learn_until:%b %d, %Y} to "
+        f"{tuning.test_until:%b %d, %Y} (not used to learn). The threshold keeps the MQL volume."
+    )
+    st.dataframe(backtest_rows(tuning.before, tuning.after), hide_index=True, width="stretch")
+    changes, reasons = rule_changes(tuning.current, tuning.proposed), suggestion_reasons(tuning)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**What it changes**")
+        st.markdown(
+            "\n".join(f"- {plain(c)}" for c in changes) or "Nothing: the evidence backs the version in force."
+        )
+    with right:
+        st.markdown("**Why**")
+        st.markdown(
+            "\n".join(f"- {plain(r)}" for r in reasons) or "No value stands out from the average lead."
+        )
+
+
+# ---------------------------------------------------------------- what-if editing (marketers)
+
+START_FROM = {"suggestion": "The suggestion", "current": "The version in force"}
+
+
+def _attribute_label(value: object) -> str:
+    return ATTRIBUTE_LABELS.get(str(value), str(value))
+
+
+def _operator_label(value: object) -> str:
+    return OPERATORS.get(str(value), str(value))
+
+
+def _edited_rules(base: Criteria, start: str) -> Criteria | None:
+    edited = st.data_editor(
+        rules_frame(base),
+        key=f"whatif_rules_{start}",
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "attribute": st.column_config.SelectboxColumn(
+                "Attribute",
+                options=list(ATTRIBUTE_LABELS),
+                format_func=_attribute_label,
+                required=True,
+            ),
+            "operator": st.column_config.SelectboxColumn(
+                "Operator", options=list(OPERATORS), format_func=_operator_label, required=True
+            ),
+            "value": st.column_config.TextColumn("Value", help="several values: separate them with commas"),
+            "points": st.column_config.NumberColumn("Points", step=1, required=True),
+        },
+    )
+    threshold = st.number_input(
+        "Threshold (points for an MQL)", value=base.threshold, step=1, key=f"whatif_threshold_{start}"
+    )
+    try:
+        return criteria_from_rows(pl.DataFrame(edited).to_dicts(), int(threshold))
+    except ValueError as error:
+        st.warning(f"{error}. Fix the rule to see its backtest.", icon=":material/edit:")
+        return None
+
+
+def what_if_editor(user: CurrentUser, data: Targeting | None, active: VersionView | None) -> None:
+    current = active.criteria if active else Criteria(rules=(), threshold=0)
+    suggested = data.tuning.proposed if data is not None else current
+    start = (
+        st.segmented_control(
+            "Start from",
+            list(START_FROM),
+            format_func=START_FROM.__getitem__,
+            default="suggestion",
+            key="whatif_start",
+        )
+        or "suggestion"
+    )
+    edited = _edited_rules(suggested if start == "suggestion" else current, start)
+    if edited is None:
+        return
+    if data is not None:
+        st.markdown("**Your version against the one in force**, on the same test window")
+        mine = what_if(data.evidence, data.tuning, edited)
+        st.dataframe(
+            backtest_rows(data.tuning.before, mine, ("In force", "Your version")),
+            hide_index=True,
+            width="stretch",
+        )
+    changes = rule_changes(current, edited)
+    st.markdown("\n".join(f"- {plain(c)}" for c in changes) or "No change from the version in force.")
+    propose_form(user, edited, active)
+
+
+def propose_form(user: CurrentUser, edited: Criteria, active: VersionView | None) -> None:
+    with st.form("propose_form", border=False):
+        rationale = st.text_area(
+            "Why this change (the rationale the sales managers read)",
+            max_chars=4000,
+            key="propose_rationale",
+            height=90,
+        )
+        sent = st.form_submit_button("Propose", type="primary", icon=":material/send:")
+    if not sent:
+        return
+    if not rationale.strip():
+        st.warning("Write the rationale first: the sales managers decide on it.", icon=":material/edit:")
+        return
+    based_on = active.id if active else None
+    problem = _write(
+        user,
+        lambda s, a: propose_version(
+            session=s,
+            actor=a,
+            rules=edited.rules,
+            threshold=edited.threshold,
+            rationale=rationale,
+            based_on_id=based_on,
+        ),
+    )
+    _done(problem, "Proposed as a draft. A sales manager approves it before it is in force.")
+
+
+# ---------------------------------------------------------------- drafts and sign-off
+
+
+def _comments(version: VersionView) -> None:
+    for said in version.comments:
+        kind = {"reject": " rejected it", "approve": " approved it"}.get(said.kind, "")
+        st.caption(f"{plain(said.author)}{kind}, {said.at:%b %d %H:%M} UTC:")
+        st.text(said.text)
+
+
+def _review_form(user: CurrentUser, draft: VersionView) -> None:
+    with st.form(f"review_{draft.id}", border=False):
+        text = st.text_area(
+            "Comment, or the reason to reject", max_chars=4000, key=f"review_text_{draft.id}", height=80
+        )
+        cells = st.columns(3)
+        said = cells[0].form_submit_button("Comment", icon=":material/chat:")
+        rejected = cells[1].form_submit_button("Reject with this reason", icon=":material/block:")
+        approved = (
+            cells[2].form_submit_button(
+                "Approve and put in force", type="primary", icon=":material/verified:"
+            )
+            if user.role == "sales_manager"
+            else False
+        )
+    if approved:
+        _done(
+            _write(user, lambda s, a: approve(session=s, actor=a, version_id=draft.id)),
+            f"Version {draft.number} is in force.",
+        )
+    elif (said or rejected) and not text.strip():
+        st.warning("Write the comment or the reason first.", icon=":material/edit:")
+    elif said:
+        _done(
+            _write(user, lambda s, a: comment(session=s, actor=a, version_id=draft.id, text=text)),
+            "Comment added.",
+        )
+    elif rejected:
+        _done(
+            _write(user, lambda s, a: reject(session=s, actor=a, version_id=draft.id, reason=text)),
+            f"Version {draft.number} was rejected.",
+        )
+
+
+def _draft_backtest(data: Targeting | None, draft: VersionView) -> None:
+    if data is None:
+        return
+    mine = what_if(data.evidence, data.tuning, draft.criteria)
+    st.dataframe(
+        backtest_rows(data.tuning.before, mine, ("In force", f"Version {draft.number}")),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def drafts_section(
+    user: CurrentUser, listed: list[VersionView], active: VersionView | None, data: Targeting | None
+) -> None:
+    drafts = [v for v in listed if v.status == "draft"]
+    if not drafts:
+        st.caption("No draft waits for sign-off.")
+        return
+    current = active.criteria if active else Criteria(rules=(), threshold=0)
+    for draft in drafts:
+        with st.container(border=True):
+            st.markdown(
+                f"**Version {draft.number}**, proposed by {plain(draft.proposed_by or 'the command line')}"
+                f" on {_day(draft.proposed_at)}"
+            )
+            st.markdown(f"**Why:** {plain(draft.rationale or '')}")
+            changes = rule_changes(current, draft.criteria)
+            st.markdown("\n".join(f"- {plain(c)}" for c in changes) or "The same as the version in force.")
+            _draft_backtest(data, draft)
+            with st.expander("All its rules"):
+                _sentences(draft.criteria)
+            _comments(draft)
+            if user.role in ("marketer", "sales_manager"):
+                _review_form(user, draft)
+
+
+# ---------------------------------------------------------------- history and rollback
+
+
+def history_table(listed: list[VersionView]) -> pl.DataFrame:
+    done = [v for v in listed if v.status != "draft"]
+    return pl.DataFrame(
+        {
+            "Version": [v.number for v in done],
+            "Status": [STATUS_WORDS.get(v.status, v.status) for v in done],
+            "Proposed by": [v.proposed_by or "command line" for v in done],
+            "Approved by": [v.approved_by or "—" for v in done],
+            "In force from": [_day(v.activated_at) for v in done],
+            "Until": [_day(v.retired_at) if v.retired_at else "" for v in done],
+            "Rationale": [v.rationale or "" for v in done],
+        },
+        schema={
+            "Version": pl.Int64,
+            **{
+                c: pl.String
+                for c in ("Status", "Proposed by", "Approved by", "In force from", "Until", "Rationale")
+            },
+        },
+    )
+
+
+def _rollback_form(user: CurrentUser, version: VersionView) -> None:
+    with st.form(f"rollback_{version.id}", border=False):
+        why = st.text_input("Why go back to it", max_chars=4000, key=f"rollback_why_{version.id}")
+        sent = st.form_submit_button("Propose rollback to this version", icon=":material/undo:")
+    if not sent:
+        return
+    if not why.strip():
+        st.warning("Write why first: the sales managers decide on it.", icon=":material/edit:")
+        return
+    problem = _write(user, lambda s, a: rollback_to(session=s, actor=a, version_id=version.id, rationale=why))
+    _done(problem, f"Proposed a copy of version {version.number} as a draft.")
+
+
+def history_section(user: CurrentUser, listed: list[VersionView]) -> None:
+    table = history_table(listed)
+    if table.is_empty():
+        st.caption("No version has been signed off yet.")
+        return
+    st.dataframe(table, hide_index=True, width="stretch")
+    for version in (v for v in listed if v.status in ("retired", "rejected")):
+        with st.expander(f"Version {version.number} ({STATUS_WORDS[version.status]})"):
+            _sentences(version.criteria)
+            _comments(version)
+            if user.role == "marketer" and version.status == "retired":
+                _rollback_form(user, version)
+
+
+# ---------------------------------------------------------------- for trend charts
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _activations(url: str, generation: int) -> list[tuple[date, int]]:
+    with read_session(engine()) as session:
+        return activation_dates(session)
+
+
+def criteria_activations() -> list[tuple[date, int]]:
+    """(day, version number) of every criteria version that came into force, for marking trend charts.
+    An approval clears the caches, so a new version shows at once."""
+    return _activations(database_url(), generation())
