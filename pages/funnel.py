@@ -1,7 +1,7 @@
 """Funnel: website sessions to won deals for the chosen period, how each stage converts, how fast, where
 the leads come from, and the leads behind every number."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 import streamlit as st
@@ -17,17 +17,15 @@ from core.funnel import (
     pair_key,
 )
 from core.schema import STAGE_LABEL
-from core.trends import latest_event_day
 from ui.auth import demo_banner
 from ui.cached import (
     DataVersion,
     breakdown_table,
-    data_version,
     funnel_pair,
+    kpi_data,
     leads_behind_rows,
     trend_series,
 )
-from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.widgets import MISSING, count_metric, percent, plain, rate_detail, selected_point
@@ -148,15 +146,9 @@ def drill_down(version: DataVersion, filters: Filters, now: Funnel, group: tuple
 
 st.title("Funnel")
 demo_banner()
-all_leads, names = leads(), people()
-last_event = latest_event_day(all_leads)
-if last_event is None:
-    st.info("No leads yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
-    st.stop()
-today = datetime.now(UTC).date()
-anchor = min(today, last_event)
-filters = sidebar_filters(all_leads, names, anchor)
-version = data_version(all_leads, last_event)
+data = kpi_data("No leads yet. An admin can import a CRM export on the Import page.")
+today, anchor, version = data.today, data.anchor, data.version
+filters = sidebar_filters(data.leads, data.people, anchor)
 period, compared = filters.period(anchor), filters.comparison(anchor)
 now, before = funnel_pair(version, filters, anchor, today)
 st.caption(f"{period.label}, against {compared.label}.")

@@ -1,8 +1,6 @@
 """Quota and win rate: attainment per rep and team against quota, the win-rate trend inside its interval,
 the sales cycle, and a leaderboard in which a rep is named to nobody but themselves."""
 
-from datetime import UTC, datetime
-
 import polars as pl
 import streamlit as st
 
@@ -11,11 +9,10 @@ from core.definitions import help_text
 from core.kpis import records_losses
 from core.periods import Period
 from core.quota import Scope, bucket_period, leaderboard
-from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
 from ui.cached import (
     attainment_series,
-    data_version,
+    kpi_data,
     reps_attainment,
     sales_cycle_of,
     target_of,
@@ -24,7 +21,6 @@ from ui.cached import (
     win_rate_series,
     won_deals,
 )
-from ui.data import leads, people
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import chosen_scope, own_team
@@ -41,16 +37,10 @@ from ui.widgets import (
 user = require_role("rep", "sales_manager", "executive", "marketer")
 st.title("Quota and win rate")
 demo_banner()
-all_leads, names = leads(), people()
-last_event = latest_event_day(all_leads)
-if last_event is None:
-    st.info("No deals yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
-    st.stop()
-today = datetime.now(UTC).date()
-anchor = min(today, last_event)
+data = kpi_data("No deals yet. An admin can import a CRM export on the Import page.")
+all_leads, names, anchor, version = data.leads, data.people, data.anchor, data.version
 team = own_team(user, names)
 filters = sidebar_filters(all_leads, names, anchor, team_locked=team)
-version = data_version(all_leads, last_event)
 period, compared = filters.period(anchor), filters.comparison(anchor)
 scope = chosen_scope(user, names, filters.team)
 st.caption(f"{plain(scope.label)}: {period.label}, against {compared.label}.")

@@ -1,8 +1,6 @@
 """Rating coverage and calibration: are the MQLs being rated in time, per team and rep; which raters are
 harsher or kinder than their team; which reasons sales gives most."""
 
-from datetime import UTC, datetime
-
 import polars as pl
 import streamlit as st
 
@@ -10,9 +8,9 @@ from core.charts import rating_distribution_chart, reasons_chart
 from core.definitions import help_text
 from core.feedback import rater_calibration, rating_coverage, top_reasons
 from core.filters import apply_filters
-from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
-from ui.data import agreement, leads, people, ratings
+from ui.cached import kpi_data
+from ui.data import agreement, ratings
 from ui.filters import sidebar_filters
 from ui.widgets import percent, plain
 
@@ -21,15 +19,11 @@ HARSH = -0.3  # stars below the team's mean (after shrinking) before a rater is 
 require_role("sales_manager", "marketer", "executive")
 st.title("Rating coverage")
 demo_banner()
-all_leads, names, all_ratings, terms = leads(), people(), ratings(), agreement()
-last_event = latest_event_day(all_leads)
-if last_event is None:
-    st.info("No leads yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
-    st.stop()
-anchor = min(datetime.now(UTC).date(), last_event)
-filters = sidebar_filters(all_leads, names, anchor)
-frame = apply_filters(all_leads, names, filters)
-period = filters.period(anchor)
+data = kpi_data("No leads yet. An admin can import a CRM export on the Import page.")
+names, all_ratings, terms = data.people, ratings(), agreement()
+filters = sidebar_filters(data.leads, names, data.anchor)
+frame = apply_filters(data.leads, names, filters)
+period = filters.period(data.anchor)
 st.caption(f"MQLs of {period.label}; the agreement: every MQL rated within {terms.rating_days} days.")
 
 

@@ -2,8 +2,6 @@
 the open pipeline covers the quota still to reach, and which sources and campaigns the money came from,
 against the previous period and the same period last year."""
 
-from datetime import UTC, datetime
-
 import polars as pl
 import streamlit as st
 
@@ -11,10 +9,8 @@ from core.charts import attainment_chart, revenue_by_chart
 from core.periods import same_period_last_year
 from core.quota import bucket_period
 from core.revenue import REVENUE_BREAKDOWNS
-from core.trends import latest_event_day
 from ui.auth import demo_banner, require_role
-from ui.cached import alignment_of, attainment_series, data_version, revenue_table, won_deals_by
-from ui.data import leads, people
+from ui.cached import alignment_of, attainment_series, kpi_data, revenue_table, won_deals_by
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.scopes import team_scope
@@ -31,15 +27,9 @@ from ui.widgets import (
 require_role("sales_manager", "executive", "marketer")
 st.title("Revenue alignment")
 demo_banner()
-all_leads, names = leads(), people()
-last_event = latest_event_day(all_leads)
-if last_event is None:
-    st.info("No deals yet. An admin can import a CRM export on the Import page.", icon=":material/inbox:")
-    st.stop()
-today = datetime.now(UTC).date()
-anchor = min(today, last_event)
-filters = sidebar_filters(all_leads, names, anchor)
-version = data_version(all_leads, last_event)
+data = kpi_data("No deals yet. An admin can import a CRM export on the Import page.")
+names, anchor, version = data.people, data.anchor, data.version
+filters = sidebar_filters(data.leads, names, anchor)
 period, previous = filters.period(anchor), filters.comparison(anchor)
 last_year = same_period_last_year(period)
 scope = team_scope(names, filters.team)

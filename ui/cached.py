@@ -9,7 +9,7 @@ they keep is small: a few dataclasses and frames of tens of rows, or the leads b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 import streamlit as st
@@ -30,6 +30,7 @@ from core.quota import (
 )
 from core.revenue import Alignment, alignment, revenue_by
 from core.stats import Rate
+from core.trends import latest_event_day
 from ui.data import CACHE_SECONDS, generation, leads, people, quotas, traffic
 from ui.db import database_url
 
@@ -152,3 +153,32 @@ def won_deals_by(
     version: DataVersion, filters: Filters, period: Period, by: str | None, key: str | None
 ) -> pl.DataFrame:
     return leads_behind(_filtered(filters), people(), period, "won", by=by, key=key)
+
+
+@dataclass(frozen=True)
+class KpiData:
+    """What every KPI screen starts from: the shared frames, the day the data ends and today."""
+
+    leads: pl.DataFrame
+    people: pl.DataFrame
+    last_event: date
+    today: date
+
+    @property
+    def anchor(self) -> date:
+        """The day periods end on: today, or the data's last day when the data ends earlier."""
+        return min(self.today, self.last_event)
+
+    @property
+    def version(self) -> DataVersion:
+        return data_version(self.leads, self.last_event)
+
+
+def kpi_data(nothing_yet: str) -> KpiData:
+    """The frames a KPI screen needs; stops the page with `nothing_yet` when there are no leads at all."""
+    all_leads, names = leads(), people()
+    last_event = latest_event_day(all_leads)
+    if last_event is None:
+        st.info(nothing_yet, icon=":material/inbox:")
+        st.stop()
+    return KpiData(all_leads, names, last_event, datetime.now(UTC).date())
