@@ -77,6 +77,17 @@ def _row(session: Session, key: str, username: str) -> UserSession | None:
     return session.exec(statement).first()
 
 
+def _live_row(
+    session: Session, key: str, username: str, now: datetime, limits: SessionLimits
+) -> UserSession | None:
+    """The session's row when it was issued here, to this user, who is still active, nobody ended it, and it
+    has been neither idle nor alive for too long."""
+    row = _row(session, key, username)
+    if row is None or row.ended_at is not None or expiry_reason(row, now, limits) is not None:
+        return None
+    return row
+
+
 def session_is_live(
     *,
     session: Session,
@@ -85,22 +96,15 @@ def session_is_live(
     now: datetime | None = None,
     limits: SessionLimits | None = None,
 ) -> bool:
-    """True when the token was issued here, to this user, who is still active, nobody ended it, and it
-    has been neither idle nor alive for too long."""
-    row = _row(session, key, username)
-    if row is None or row.ended_at is not None:
-        return False
-    return expiry_reason(row, now or utcnow(), limits or session_limits()) is None
+    return _live_row(session, key, username, now or utcnow(), limits or session_limits()) is not None
 
 
 def needs_no_write(*, session: Session, key: str, username: str, now: datetime | None = None) -> bool:
     """True when the session is live and was marked as used within the last minute: a rerun can go on
     without taking the write lock (on SQLite, one writer at a time) just to say so."""
     now = now or utcnow()
-    row = _row(session, key, username)
-    if row is None or row.ended_at is not None:
-        return False
-    return expiry_reason(row, now, session_limits()) is None and now - _aware(row.last_seen_at) < TOUCH_EVERY
+    row = _live_row(session, key, username, now, session_limits())
+    return row is not None and now - _aware(row.last_seen_at) < TOUCH_EVERY
 
 
 def use_session(
