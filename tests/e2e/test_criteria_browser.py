@@ -17,6 +17,16 @@ pytestmark = pytest.mark.e2e
 RATIONALE = "Small shops rate 1-2 stars; VPs and Directors rate 4-5"
 
 
+def _scroll_to(page: Any, target: Any) -> None:
+    """Scroll for the picture; a rerun may replace the element just found, so find it again then."""
+    for _ in range(3):
+        try:
+            target.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except Exception:  # only the picture depends on the scroll
+            settle(page)
+
+
 @pytest.fixture
 def own_server(demo_database: str, tmp_path: Path) -> Iterator[str]:
     """A server on a copy of the demo database: approving re-scores leads, which other tests must not see."""
@@ -55,7 +65,8 @@ def test_a_marketer_proposes_and_a_manager_approves(browser: Any, own_server: st
         page.get_by_role("button", name="Propose", exact=True).click()
         settle(page)
         page.get_by_text("Proposed as a draft.").wait_for(timeout=TIMEOUT_MS)
-        page.get_by_text(RATIONALE).first.scroll_into_view_if_needed()
+        settle(page)
+        _scroll_to(page, page.get_by_text(RATIONALE).first)
         page.wait_for_timeout(1000)
         screenshot(page, "criteria-proposed")
     finally:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, settle
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
@@ -33,7 +34,10 @@ def test_a_rep_rates_three_leads_on_a_phone(browser: Any, demo_server: str) -> N
         before = _waiting(page)
         screenshot(page, "rate-leads-phone")
         for n, stars in enumerate(("★★", "★★★★", "★")):
-            page.get_by_role("radio", name=stars, exact=True).first.click()
+            lead = page.get_by_role("heading", name=re.compile("^Lead ")).first.inner_text()
+            star = page.get_by_role("radio", name=stars, exact=True).first
+            star.click()
+            expect(star).to_have_attribute("aria-checked", "true", timeout=TIMEOUT_MS)
             page.get_by_role("button", name="Good fit" if len(stars) >= 4 else "Too small").first.click()
             submit = page.get_by_role("button", name="Submit and next")
             if n == 2:
@@ -42,6 +46,11 @@ def test_a_rep_rates_three_leads_on_a_phone(browser: Any, demo_server: str) -> N
                 submit.click()
             settle(page)
             page.get_by_text(f"{before - n - 1:,} MQLs").first.wait_for(timeout=TIMEOUT_MS)
+            # The next lead's own form must be on the page before its stars are clicked.
+            expect(page.get_by_role("heading", name=re.compile("^Lead ")).first).not_to_have_text(
+                lead, timeout=TIMEOUT_MS
+            )
+            settle(page)
         settle(page)
         page.wait_for_timeout(1000)
         assert _waiting(page) == before - 3, "three leads rated: the double click made no fourth rating"
