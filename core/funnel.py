@@ -323,15 +323,28 @@ def leads_behind(
 
 
 SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
+
+
+def _defused(text: str) -> str:
+    return "'" + text if text.startswith(SPREADSHEET_FORMULA_STARTS) else text
 
 
 def spreadsheet_safe_csv(frame: pl.DataFrame) -> str:
     """CSV of the frame in which no text cell can run as a formula in a spreadsheet: a cell starting with
     = + - @ (or a tab / carriage return) gets a leading apostrophe. Numbers stay numbers."""
-    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    # Categorical and enum cells are text to a spreadsheet too; headers can come from data (a pivot).
+    text_columns = [name for name, dtype in frame.schema.items() if isinstance(dtype, TEXT_TYPES)]
     starts = "^[" + "".join("\\" + c if c in "+-" else c for c in SPREADSHEET_FORMULA_STARTS) + "]"
-    safe = frame.with_columns(
-        pl.when(pl.col(c).str.contains(starts)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text_columns
+    safe = (
+        frame.with_columns(pl.col(text_columns).cast(pl.String))
+        .with_columns(
+            pl.when(pl.col(c).str.contains(starts))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in text_columns
+        )
+        .rename(_defused)
     )
     return safe.write_csv(datetime_format="%Y-%m-%d %H:%M")
