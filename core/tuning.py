@@ -7,9 +7,13 @@
 3. For each attribute value (and each count rule of the current version) the share of good leads is
    shrunk toward the baseline (a Beta prior worth PRIOR_LEADS leads), with its Wilson interval and count;
    values seen fewer than MIN_COUNT times are shown but never acted on.
-4. The suggestion keeps the current rules and adds, for every value with enough evidence whose shrunk
-   log-odds differ from the baseline, a rule worth POINTS_PER_LOGIT points per unit of log-odds. Its
-   threshold keeps the MQL volume of the learning window (or hits a committed volume).
+4. The evidence's points (POINTS_PER_LOGIT per unit of shrunk log-odds over the baseline) are what a
+   value or count rule deserves, not a step to add: the suggestion gives a rule of the current version
+   whose condition the evidence measures (a text value's "is" rule, a count rule) those points, and adds
+   an "is" rule only for a value with no rule of its own. So tuning again after the suggestion was
+   approved gives the same rules, not a second adjustment on top of the first. Changes under MIN_POINTS
+   are not worth stating. The threshold keeps the MQL volume of the learning window (or hits a
+   committed volume).
 5. The backtest replays a newer window under both versions: MQL volume, share rated 4-5, MQL -> SQL, and
    the share of won deals and of won revenue that would still have been MQLs.
 
@@ -20,6 +24,7 @@ others), so a value the current version keeps out gains points only when the few
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,14 +103,36 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def evidence_label(rule: Rule) -> str | None:
+    """The evidence table's value for the condition of `rule` (a text value, or "≥ 5" for a count rule);
+    None for a rule whose condition the table does not measure on its own ("is one of", "is not")."""
+    if rule.operator == "eq" and rule.attribute in TEXT_ATTRIBUTES:
+        return str(rule.value)
+    if rule.operator in ("gte", "lte"):
+        return f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
+    return None
+
+
+def _merged(rules: Sequence[Rule]) -> list[Rule]:
+    """One rule per condition (attribute, operator, value), worth the points of all its copies: a version
+    approved before suggestions set points, rather than adding to them, may hold a condition twice."""
+    found: dict[tuple[str, str, object], Rule] = {}
+    for rule in rules:
+        value = tuple(rule.value) if isinstance(rule.value, list | tuple) else rule.value
+        key = (rule.attribute, rule.operator, value)
+        points = rule.points + (found[key].points if key in found else 0)
+        found[key] = Rule(rule.attribute, rule.operator, rule.value, points)
+    return list(found.values())
+
+
 def _conditions(current: Criteria) -> list[tuple[str, str, pl.Expr]]:
     """(attribute, value label, condition) for every text value and every count rule of the version."""
     found: list[tuple[str, str, pl.Expr]] = [
         (attribute, "", pl.col(attribute)) for attribute in TEXT_ATTRIBUTES
     ]  # text attributes are grouped by value below; count rules are conditions of their own
-    for rule in current.rules:
-        if rule.attribute in COUNT_ATTRIBUTES:
-            label = f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
+    for rule in _merged(current.rules):
+        label = evidence_label(rule)
+        if rule.attribute in COUNT_ATTRIBUTES and label is not None:
             found.append((rule.attribute, label, rule.condition()))
     return found
 
@@ -151,29 +178,31 @@ def evidence_table(evidence: pl.DataFrame, current: Criteria, *, min_count: int 
     )
 
 
-def _adjustment_rules(table: pl.DataFrame) -> list[Rule]:
-    """A rule per text value with enough evidence whose points are worth stating."""
-    acted = table.filter(pl.col("enough") & (pl.col("points").abs() >= MIN_POINTS))
-    return [
-        Rule(attribute, "eq", value, int(points))
-        for attribute, value, points in acted.select("attribute", "value", "points").iter_rows()
-        if attribute in TEXT_ATTRIBUTES
-    ]
+def _deserved_points(table: pl.DataFrame) -> dict[tuple[str, str], int]:
+    """(attribute, value label) -> the points the evidence says it is worth, where the evidence is enough;
+    in the table's order."""
+    acted = table.filter(pl.col("enough"))
+    return {(a, v): int(p) for a, v, p in acted.select("attribute", "value", "points").iter_rows()}
 
 
-def _reweighted_count_rules(table: pl.DataFrame, current: Criteria) -> list[Rule]:
-    """The current rules, a count rule with enough evidence moved by its estimated points."""
-    by_label = {
-        (a, v): (p, e) for a, v, p, e in table.select("attribute", "value", "points", "enough").iter_rows()
-    }
+def suggested_rules(table: pl.DataFrame, current: Criteria) -> list[Rule]:
+    """The current rules, each whose condition has enough evidence set to the points it deserves (when
+    that moves it by MIN_POINTS or more; a rule worth 0 is left out), then an "is" rule for each text
+    value with enough evidence and no rule of its own, worth stating."""
+    deserved = _deserved_points(table)
     rules = []
-    for rule in current.rules:
-        if rule.attribute in COUNT_ATTRIBUTES:
-            label = f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
-            points, enough = by_label.get((rule.attribute, label), (0, False))
-            if enough and abs(points) >= MIN_POINTS:
-                rule = Rule(rule.attribute, rule.operator, rule.value, rule.points + int(points))
-        rules.append(Rule(rule.attribute, rule.operator, rule.value, rule.points))
+    for rule in _merged(current.rules):
+        label = evidence_label(rule)
+        points = deserved.pop((rule.attribute, label), None) if label is not None else None
+        if points is None or abs(points - rule.points) < MIN_POINTS:
+            rules.append(rule)
+        elif points != 0:
+            rules.append(Rule(rule.attribute, rule.operator, rule.value, points))
+    rules += [
+        Rule(attribute, "eq", value, points)
+        for (attribute, value), points in deserved.items()
+        if attribute in TEXT_ATTRIBUTES and abs(points) >= MIN_POINTS
+    ]
     return rules
 
 
@@ -196,9 +225,9 @@ def propose(
     learn_until: datetime,
     volume: int | None = None,
 ) -> Criteria:
-    """The current rules with reweighted count rules and an adjustment per value the evidence speaks for;
-    the threshold keeps the learning window's MQL volume under the current version (or hits `volume`)."""
-    rules = tuple(_reweighted_count_rules(table, current) + _adjustment_rules(table))
+    """The current rules given the points the evidence says they deserve (see suggested_rules); the
+    threshold keeps the learning window's MQL volume under the current version (or hits `volume`)."""
+    rules = tuple(suggested_rules(table, current))
     learning = evidence.filter(pl.col("created_at") < learn_until)
     if volume is None:
         volume = int(score_leads(learning.lazy(), current).select(pl.col("is_mql").sum()).collect().item())
@@ -255,18 +284,23 @@ class Tuning:
 
     def summary(self) -> str:
         """ "+9 points acceptance, -12% volume, keeps 96% of won revenue" """
-        parts = []
-        if self.before.acceptance.value is not None and self.after.acceptance.value is not None:
-            change = (self.after.acceptance.value - self.before.acceptance.value) * 100
-            parts.append(f"{change:+.0f} points acceptance")
-        if self.before.mql_count:
-            volume = (self.after.mql_count - self.before.mql_count) / self.before.mql_count * 100
-            parts.append(f"{volume:+.0f}% volume")
-        if self.after.revenue_recall is not None:
-            parts.append(f"keeps {self.after.revenue_recall:.0%} of won revenue")
-        elif self.after.won_recall.value is not None:
-            parts.append(f"keeps {self.after.won_recall.value:.0%} of won deals")
-        return ", ".join(parts) if parts else "not enough evidence in the test window to compare"
+        return compare_sentence(self.before, self.after)
+
+
+def compare_sentence(before: Backtest, after: Backtest) -> str:
+    """How `after` fares against `before` on the same window, in one plain sentence."""
+    parts = []
+    if before.acceptance.value is not None and after.acceptance.value is not None:
+        change = (after.acceptance.value - before.acceptance.value) * 100
+        parts.append(f"{change:+.0f} points acceptance")
+    if before.mql_count:
+        volume = (after.mql_count - before.mql_count) / before.mql_count * 100
+        parts.append(f"{volume:+.0f}% volume")
+    if after.revenue_recall is not None:
+        parts.append(f"keeps {after.revenue_recall:.0%} of won revenue")
+    elif after.won_recall.value is not None:
+        parts.append(f"keeps {after.won_recall.value:.0%} of won deals")
+    return ", ".join(parts) if parts else "not enough evidence in the test window to compare"
 
 
 def tune(

@@ -1,21 +1,22 @@
 """Targeting criteria versions as a signed-off workflow: marketing proposes, a sales manager approves.
 
 A version is a draft until a sales manager other than its proposer approves it; approving activates it
-(the version in force before is retired) and re-scores the leads not yet handed to sales. Either side may
-comment on a version or reject a draft. A version's rules are never edited: a change, a rollback too, is
-always a new version that goes through the same approval. Every write is audited; every refusal of a role
-goes through db.access.deny (logged, then AccessDenied).
+(the version in force before is retired) and re-scores the leads not yet handed to sales, of which only
+those created in the NEW_LEAD_DAYS (30) before the approval become MQLs (see rescore_new_leads). Either
+side may comment on a version or reject a draft. A version's rules are never edited: a change, a rollback
+too, is always a new version that goes through the same approval. Every write is audited; every refusal
+of a role goes through db.access.deny (logged, then AccessDenied).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import bindparam, event, func, inspect, text, update
+from sqlalchemy import bindparam, case, event, func, inspect, text, update
 from sqlmodel import Session, col, select
 
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
@@ -33,6 +34,10 @@ from db.models import (
 )
 
 MAX_TEXT = 4000
+# Approving a version makes MQLs only of the never-handed leads created in these days before it: an older
+# lead the new rules happen to qualify would otherwise be an MQL dated the approval day, a spike in the
+# MQL flow that is the definition changing, not new demand.
+NEW_LEAD_DAYS = 30
 MARKETING = frozenset({Role.marketer})
 SALES_MANAGERS = frozenset({Role.sales_manager})
 EITHER_SIDE = MARKETING | SALES_MANAGERS
@@ -373,33 +378,37 @@ def version_criteria(session: Session, version_id: int, threshold: int) -> Crite
     return Criteria(rules=rules, threshold=threshold)
 
 
-def _not_yet_with_sales(session: Session) -> pl.DataFrame:
+def _not_yet_with_sales(session: Session, since: datetime) -> pl.DataFrame:
     """The leads never handed to sales (no MQL, SQL, opportunity or close recorded): the targeting
-    columns only, read in the caller's transaction."""
+    columns, and `recent` (1 when created on or after `since`, else 0), read in the caller's transaction."""
     table = Lead.__table__  # type: ignore[attr-defined]
-    query = select(*(table.c[name] for name in SCORED_COLUMNS)).where(
+    recent = case((table.c.created_at >= since, 1), else_=0).label("recent")
+    columns: list[Any] = [*(table.c[name] for name in SCORED_COLUMNS), recent]
+    query = select(*columns).where(
         table.c.mql_at.is_(None),
         table.c.sql_at.is_(None),
         table.c.opportunity_at.is_(None),
         table.c.closed_at.is_(None),
     )
     rows = session.connection().execute(query).all()
-    schema = {
-        "id": pl.Int64,
-        **{n: pl.String for n in TEXT_ATTRIBUTES},
-        **{n: pl.Int64 for n in COUNT_ATTRIBUTES},
-    }
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    return pl.DataFrame([tuple(r) for r in rows], schema={**SCORED_SCHEMA, "recent": pl.Int64}, orient="row")
 
 
 def rescore_new_leads(session: Session, version: CriteriaVersion, moment: datetime) -> tuple[int, int]:
-    """Score the leads not yet handed to sales under `version`; those reaching its threshold become MQLs
-    at `moment`. MQLs of earlier versions keep their MQL: history is not rewritten. (re-scored, new MQLs)"""
-    frame = _not_yet_with_sales(session)
+    """Score the leads not yet handed to sales under `version` (score, rules fired, version recorded); of
+    those reaching its threshold, the ones created in the NEW_LEAD_DAYS before `moment` become MQLs at
+    `moment`, older ones do not. MQLs of earlier versions keep their MQL: history is not rewritten.
+    Returns (re-scored, new MQLs)."""
+    frame = _not_yet_with_sales(session, moment - timedelta(days=NEW_LEAD_DAYS))
     if frame.is_empty():
         return 0, 0
     criteria = version_criteria(session, int(version.id or 0), version.threshold)
-    scored = score_leads(frame.lazy(), criteria).select("id", "score", "fired_rules", "is_mql").collect()
+    scored = (
+        score_leads(frame.lazy(), criteria)
+        .with_columns((pl.col("is_mql") & (pl.col("recent") == 1)).alias("is_mql"))
+        .select("id", "score", "fired_rules", "is_mql")
+        .collect()
+    )
     if session.get_bind().dialect.name == "postgresql":
         _write_scores_postgres(session, scored, int(version.id or 0), moment)
     else:

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from core.charts import funnel_chart, trend_chart
+from core.criteria_marks import activations_between, mark_activations
 from core.filters import Filters
 from core.funnel import (
     BREAKDOWNS,
@@ -15,6 +16,7 @@ from core.funnel import (
     Funnel,
     funnel_steps,
     pair_key,
+    trend_buckets,
 )
 from core.schema import STAGE_LABEL
 from ui.auth import demo_banner
@@ -26,6 +28,7 @@ from ui.cached import (
     leads_behind_rows,
     trend_series,
 )
+from ui.criteria import criteria_activations
 from ui.drill import leads_table
 from ui.filters import sidebar_filters
 from ui.widgets import MISSING, count_metric, percent, plain, rate_detail, selected_point
@@ -82,7 +85,15 @@ def trend_section(version: DataVersion, filters: Filters, last_day: datetime) ->
         st.info("No stage has any leads to draw.", icon=":material/show_chart:")
         return
     title = f"Leads reaching each stage per {grain}, last 13 {grain}s (the last one may be partial)"
-    st.plotly_chart(trend_chart(series, title, grain), width="stretch", config={"displayModeBar": False})
+    first, last = trend_buckets(last_day.date(), grain)[0], last_day.date()
+    activations = criteria_activations()
+    figure = mark_activations(trend_chart(series, title, grain), activations, first, last)
+    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    if activations_between(activations, first, last):
+        st.caption(
+            "A dotted line marks the day a new targeting criteria version came into force: MQL counts that "
+            "move from that day on may be the definition changing, not the market."
+        )
 
 
 def breakdown_section(version: DataVersion, filters: Filters, now: Funnel) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ from core.tuning import (
     evidence_table,
     lead_evidence,
     threshold_for_volume,
+    tune,
 )
 
 PEOPLE = pl.DataFrame({"user_id": [1, 2], "team_id": [10, 10]})
@@ -112,3 +113,86 @@ def test_the_sentence_for_the_meeting() -> None:
     tuning = Tuning(pl.DataFrame(), Criteria((), 1), Criteria((), 1), datetime(2026, 1, 1), datetime(2026, 2, 1),
                     before, after)  # fmt: skip
     assert tuning.summary() == "+9 points acceptance, -12% volume, keeps 96% of won revenue"
+
+
+# ---------------------------------------------------------------- tuning again after an approval
+
+NO_RATINGS = pl.DataFrame(schema={"lead_id": pl.Int64, "rater_id": pl.Int64, "stars": pl.Int64})
+# Won of 40 leads each: Retail 8 (over-targeted), Manufacturing 30 (under-targeted), Software 16.
+WON_OF_40 = {"Retail": 8, "Manufacturing": 30, "Software": 16}
+
+
+def _company_history() -> pl.DataFrame:
+    """The same 120 leads created in January (learnt from) and again in June (the test window)."""
+    rows = []
+    for created in (datetime(2026, 1, 5), datetime(2026, 6, 1)):
+        for industry, won in WON_OF_40.items():
+            for i in range(40):
+                rows.append(
+                    (created, industry, "won" if i < won else "lost", 9 if industry == "Manufacturing" else 0)
+                )
+    leads = _leads(
+        created_at=[r[0] for r in rows],
+        outcome=[r[2] for r in rows],
+        amount=[100.0 if r[2] == "won" else None for r in rows],
+    )
+    return leads.with_columns(
+        pl.Series("industry", [r[1] for r in rows]), pl.Series("page_views", [r[3] for r in rows])
+    )
+
+
+def _tune_twice(current: Criteria) -> tuple[Criteria, Criteria]:
+    """The suggestion, then the suggestion made once that one is the version in force (same data)."""
+    leads = _company_history()
+    first = tune(leads, NO_RATINGS, PEOPLE, current, window_days=90).proposed
+    return first, tune(leads, NO_RATINGS, PEOPLE, first, window_days=90).proposed
+
+
+def _conditions(criteria: Criteria) -> list[tuple[str, str, object]]:
+    return [(r.attribute, r.operator, str(r.value)) for r in criteria.rules]
+
+
+def test_tuning_again_after_approval_does_not_stack_adjustments() -> None:
+    current = Criteria(
+        (Rule("industry", "in", ["Retail", "Software"], 25), Rule("industry", "eq", "Retail", 20)), 25
+    )
+    first, second = _tune_twice(current)
+    # January: 54 of 120 good, baseline 0.45. Shrunk: Retail (8 + 9) / 60, Manufacturing (30 + 9) / 60,
+    # Software (16 + 9) / 60. Points 20 * (logit(shrunk) - logit(0.45)): Retail 20 * ln(187/387) = -14.5,
+    # Manufacturing 20 * ln(143/63) = +16.4, Software 20 * ln(55/63) = -2.7 (under 5: not worth a rule).
+    # Retail's own rule is set to its -15 (not 20 - 15); Manufacturing gets a rule of +16.
+    assert first.rules == (
+        Rule("industry", "in", ["Retail", "Software"], 25),
+        Rule("industry", "eq", "Retail", -15),
+        Rule("industry", "eq", "Manufacturing", 16),
+    )
+    # Scores Software 25, Manufacturing 16, Retail 10; the version in force made 80 MQLs: threshold 16.
+    assert first.threshold == 16
+    conditions = _conditions(second)
+    assert len(conditions) == len(set(conditions)), f"a condition twice: {conditions}"
+    points = {(r.attribute, str(r.value)): r.points for r in second.rules}
+    assert abs(points[("industry", "Retail")] - -15) <= 1
+    assert abs(points[("industry", "Manufacturing")] - 16) <= 1
+    assert second == first, "the same evidence gives the same suggestion"
+
+
+def test_a_condition_held_twice_becomes_one_rule_and_a_count_rule_gets_its_points() -> None:
+    """A version approved before suggestions set points holds Manufacturing twice (-15, then +17)."""
+    current = Criteria(
+        (
+            Rule("industry", "eq", "Manufacturing", -15),
+            Rule("page_views", "gte", 5, 40),
+            Rule("industry", "eq", "Manufacturing", 17),
+        ),
+        20,
+    )
+    first, second = _tune_twice(current)
+    # Manufacturing (and page views >= 5, the same 40 leads) deserve +16; Retail -15, as above.
+    assert first.rules == (
+        Rule("industry", "eq", "Manufacturing", 16),
+        Rule("page_views", "gte", 5, 16),
+        Rule("industry", "eq", "Retail", -15),
+    )
+    # Manufacturing scored 2 + 40 = 42, the only 40 MQLs; now it scores 32, the others 0 and -15.
+    assert first.threshold == 32
+    assert second == first

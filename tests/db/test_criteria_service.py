@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.criteria import Rule
 from db.access import OPERATOR, AccessDenied
 from db.criteria import (
+    NEW_LEAD_DAYS,
     CriteriaRefused,
     VersionImmutable,
     activation_dates,
@@ -220,11 +221,14 @@ def test_only_a_draft_can_be_approved_or_rejected(db_engine: Engine) -> None:
             call(s, _actor(s, "boss"), ids["v1"])
 
 
-def _lead(key: str, industry: str | None, page_views: int, **stages: Any) -> Lead:
+def _lead(
+    key: str, industry: str | None, page_views: int, created_at: datetime | None = None, **stages: Any
+) -> Lead:
+    """A lead created three days before NOW (when the tests approve), unless told otherwise."""
     return Lead(
         source_system="crm",
         external_id=key,
-        created_at=LAUNCHED,
+        created_at=created_at or NOW - timedelta(days=3),
         industry=industry,
         page_views=page_views,
         **stages,
@@ -280,6 +284,65 @@ def test_approving_rescores_only_the_leads_not_yet_with_sales(db_engine: Engine)
         "old-mql": (50, [1, 2], ids["v1"], earlier),
         "closed": (None, None, None, None),
     }
+
+
+def _approve_v2_at(engine: Engine, moment: datetime) -> tuple[int, int]:
+    """Version 2 approved at `moment`; (its id, its Retail rule's id)."""
+    draft = _draft(engine)
+    with write_session(engine) as session:
+        retail_rule = session.exec(
+            select(CriteriaRule.id).where(CriteriaRule.version_id == draft).order_by(col(CriteriaRule.id))
+        ).first()
+        approve(session=session, actor=_actor(session, "boss"), version_id=draft, now=moment)
+    return draft, int(retail_rule or 0)
+
+
+def test_only_leads_created_in_the_last_30_days_become_mqls_at_approval(db_engine: Engine) -> None:
+    """An old lead the new rules qualify is scored, but not made an MQL dated the approval day."""
+    _company(db_engine)
+    created = {
+        "day-before": NOW - timedelta(days=1),
+        "30-days": NOW - timedelta(days=NEW_LEAD_DAYS),  # the window's first moment: still new
+        "30-days-and-a-second": NOW - timedelta(days=NEW_LEAD_DAYS, seconds=1),
+        "last-year": NOW - timedelta(days=300),
+    }
+    with write_session(db_engine) as session:
+        session.add_all(_lead(key, "Retail", 0, created_at=at) for key, at in created.items())
+    draft, retail_rule = _approve_v2_at(db_engine, NOW)
+    with read_session(db_engine) as session:
+        found = {
+            lead.external_id: (
+                lead.score,
+                lead.fired_rule_ids,
+                lead.criteria_version_id,
+                lead.mql_at.replace(tzinfo=UTC) if lead.mql_at else None,
+            )
+            for lead in session.exec(select(Lead))
+        }
+        detail = session.exec(select(AuditLog.detail).where(AuditLog.action == "criteria.approve")).one()
+    # All four are Retail (50 points, threshold 50): every one is scored under version 2...
+    assert found == {
+        "day-before": (50, [retail_rule], draft, NOW),
+        "30-days": (50, [retail_rule], draft, NOW),
+        "30-days-and-a-second": (50, [retail_rule], draft, None),
+        "last-year": (50, [retail_rule], draft, None),
+    }
+    # ... and two became MQLs.
+    assert detail == "version=2 rescored=4 new_mqls=2"
+
+
+def test_an_approval_makes_no_spike_in_the_mql_flow(db_engine: Engine) -> None:
+    """A year of never-handed Retail leads, one a day, and an approval that qualifies them all: the MQLs
+    dated the approval day are the 31 of its last 30 days (both ends counted), not 365."""
+    _company(db_engine)
+    with write_session(db_engine) as session:
+        session.add_all(
+            _lead(f"lead-{n}", "Retail", 0, created_at=NOW - timedelta(days=n)) for n in range(365)
+        )
+    _approve_v2_at(db_engine, NOW)
+    with read_session(db_engine) as session:
+        mql_days = session.exec(select(Lead.mql_at).where(col(Lead.mql_at).is_not(None))).all()
+    assert len(mql_days) == NEW_LEAD_DAYS + 1
 
 
 # ---------------------------------------------------------------- rejection, comments, rollback

@@ -49,8 +49,12 @@ def test_the_demo_tuning_finds_the_planted_segments_and_beats_the_current_versio
     assert proposed["revenue_recall"] >= 0.90, "the proposal may not lose more than 10% of won revenue"
     assert 0.85 <= proposed["mql_count"] / current["mql_count"] <= 1.15, "the threshold keeps the volume"
     assert "points acceptance" in report["summary"] and "of won revenue" in report["summary"]
+    conditions = [(r["attribute"], r["operator"], json.dumps(r["value"])) for r in proposed["rules"]]
+    assert len(conditions) == len(set(conditions)), "a condition is never given a second rule"
     rules = {(r["attribute"], json.dumps(r["value"])): r["points"] for r in proposed["rules"]}
     assert rules[("company_size", json.dumps("1-10"))] < 0
+    # The launch's own "Manufacturing: -15" rule is given the points the evidence says it deserves.
+    assert rules[("industry", json.dumps("Manufacturing"))] == points[("industry", "Manufacturing")] > 0
 
 
 def test_olist_outcomes_alone_weight_down_the_weak_origins(

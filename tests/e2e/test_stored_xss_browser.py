@@ -1,16 +1,20 @@
-"""Stored XSS: hostile text imported into leads (and a hostile display name) is rendered on every page, for
-an executive and an admin, in real Chromium: no dialog ever opens, no tag or javascript: link is made of it,
-and where the text is shown it is shown as text."""
+"""Stored XSS: hostile text imported into leads, a hostile display name and hostile rating notes are rendered
+on every page, for an executive, an admin, a rep and a sales manager, in real Chromium: no dialog ever
+opens, no tag or javascript: link is made of it, and where the text is shown it is shown as text."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from db.access import OPERATOR
 from db.demo import seed_demo
@@ -18,7 +22,8 @@ from db.engine import make_engine, write_session
 from db.importing.mapping import parse_mapping
 from db.importing.run import import_csv
 from db.migrate import upgrade_to_head
-from db.models import Role, UserCreate
+from db.models import Lead, LeadRating, Role, User, UserCreate
+from db.ratings import RatingIn, rate_lead
 from db.users import create_user
 from tests.e2e.conftest import screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
@@ -67,8 +72,36 @@ def hostile_csv(today: str) -> bytes:
     return out.getvalue().encode()
 
 
+def rate_with_hostile_notes(engine: Engine, username: str, count: int) -> dict[str, str]:
+    """`username` rates `count` MQLs of their own (a manager: of their team) they had not rated, through the
+    rating service, each note one of the hostile values. {lead's external id: note}."""
+    with write_session(engine) as session:
+        rater = session.exec(select(User).where(User.username == username)).one()
+        rated = select(LeadRating.lead_id).where(LeadRating.rater_id == rater.id)
+        mine = Lead.owner_id == rater.id if rater.role == Role.rep else Lead.team_id == rater.team_id
+        leads = session.exec(
+            select(Lead.id, Lead.external_id)
+            .where(mine, col(Lead.mql_at).is_not(None), col(Lead.id).not_in(rated))
+            .order_by(col(Lead.id))
+            .limit(count)
+        ).all()
+        assert len(leads) == count, f"{username} has only {len(leads)} MQLs to rate"
+        notes = {}
+        for number, (lead_id, external_id) in enumerate(leads):
+            notes[external_id] = HOSTILE[number % len(HOSTILE)]
+            rating = RatingIn(lead_id, 2, ("too_small",), notes[external_id])
+            rate_lead(session=session, actor=rater, rating=rating)
+        return notes
+
+
+@dataclass(frozen=True)
+class HostileServer:
+    base: str
+    notes: dict[str, dict[str, str]]  # username -> {external id of a lead they rated: its hostile note}
+
+
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileServer]:
     folder = tmp_path_factory.mktemp("xss")
     url = f"sqlite:///{folder / 'huddle.db'}"
     engine = make_engine(url)
@@ -85,9 +118,11 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             actor=OPERATOR,
             user_in=UserCreate(username="hostile", name=IMG, role=Role.executive, password=HOSTILE_PASSWORD),
         )
+    notes = {"rep": rate_with_hostile_notes(engine, "rep", len(HOSTILE))}
+    notes["manager"] = rate_with_hostile_notes(engine, "manager", 2)
     engine.dispose()
     with streamlit_server(url) as base:
-        yield base
+        yield HostileServer(base, notes)
 
 
 def _no_markup_made_of_data(page: Any) -> None:
@@ -122,27 +157,53 @@ def _hostile_sources_are_listed_as_text(page: Any) -> None:
     page.keyboard.press("Escape")
 
 
+def _hostile_notes_are_shown_as_text(page: Any, notes: dict[str, str], username: str) -> None:
+    """Rate my leads lists the person's recent ratings; each hostile note comes back, character for
+    character, in the box to change it."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="Rate my leads").click()
+    page.get_by_role("heading", name="Rate my leads").wait_for(timeout=TIMEOUT_MS)
+    settle(page)
+    for external_id, note in notes.items():
+        page.get_by_test_id("stSelectbox").filter(has_text="Change a rating").click()
+        page.keyboard.type(external_id)
+        page.get_by_role("option", name=re.compile(f"^{re.escape(external_id)}: ")).click()
+        settle(page)
+        box = page.get_by_role("textbox", name="Note (optional)").last
+        box.wait_for(timeout=TIMEOUT_MS)
+        assert box.input_value() == note
+        _no_markup_made_of_data(page)
+        box.scroll_into_view_if_needed()
+        screenshot(page, f"xss-{username}-rating-note-{list(notes).index(external_id)}")
+
+
 @pytest.mark.parametrize(
     ("username", "password", "role"),
     [
         ("exec", "huddle-demo", Role.executive),
         ("admin", "huddle-demo", Role.admin),
         ("hostile", HOSTILE_PASSWORD, Role.executive),
+        ("rep", "huddle-demo", Role.rep),
+        ("manager", "huddle-demo", Role.sales_manager),
     ],
 )
 def test_hostile_text_never_runs_on_any_page(
-    browser: Any, hostile_server: str, username: str, password: str, role: Role
+    browser: Any, hostile_server: HostileServer, username: str, password: str, role: Role
 ) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        _log_in(page, hostile_server, username, password)
-        page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)
+        _log_in(page, hostile_server.base, username, password)
+        # Each role starts on a screen of its own; the navigation is there once logged in.
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Funnel").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
         _visit_every_page(page, role, username)
         if username == "exec":
             _hostile_sources_are_listed_as_text(page)
+        if username in hostile_server.notes:
+            _hostile_notes_are_shown_as_text(page, hostile_server.notes[username], username)
         if username == "hostile":
             # The display name is shown, as the very characters it is made of.
             page.get_by_test_id("stSidebar").get_by_text(IMG, exact=True).wait_for(timeout=TIMEOUT_MS)
