@@ -118,20 +118,36 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
         "close, for deals won in the period.",
     ),
     (
+        "mqls_delivered",
+        "MQLs delivered",
+        "MQLs of the period against marketing's commitment: the monthly number of the agreement spread "
+        "over the period (a week is 12/52 of a month).",
+    ),
+    (
         "speed_to_lead",
         "Speed to lead",
-        "Time from MQL to the first sales touch (first rating, stage change or logged activity): the "
-        "median and the share within the agreed hours.",
+        "Working hours (Monday to Friday, UTC) from MQL to the first sales touch: a logged activity, the "
+        "first rating, or a stage sales sets (SQL, opportunity). Shown as the median over the touched MQLs "
+        "and the share followed up within the agreed hours, of the MQLs that can be judged: touched, or "
+        "untouched past the agreed hours. A week is judged as it stood at the end of the next Monday.",
+    ),
+    (
+        "sla_breach",
+        "Breach",
+        "An MQL that waited longer than the agreed working hours for its first touch: touched late, or "
+        "not touched yet. Listed by the lead's owner.",
     ),
     (
         "mql_acceptance",
         "MQL acceptance",
-        "Share of the MQLs delivered in the period that sales rated 4-5 stars.",
+        "Of the period's MQLs that sales rated, the share rated 4-5 stars (the mean of its current ratings "
+        "when several people rated it). Unrated MQLs are not in it: they are sales' rating coverage, "
+        "not marketing's quality.",
     ),
     (
         "rating_coverage",
         "Rating coverage",
-        "Share of MQLs that sales rated within the agreed number of days.",
+        "Share of the period's MQLs that sales rated within the agreed number of days.",
     ),
     (
         "rated_quality",
