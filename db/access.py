@@ -41,6 +41,10 @@ class Action(enum.StrEnum):
     audit_read = "audit.read"
     import_run = "import.run"
     settings_change = "settings.change"
+    sla_set = "sla.set"
+    sla_set_any_team = "sla.set_any_team"
+    action_items_add = "action_items.add"
+    action_items_close_any = "action_items.close_any"
 
 
 ACTION_WORDS: dict[str, str] = {
@@ -49,9 +53,14 @@ ACTION_WORDS: dict[str, str] = {
     Action.audit_read: "read the audit log",
     Action.import_run: "import data",
     Action.settings_change: "change settings",
+    Action.sla_set: "set the service level agreement",
+    Action.sla_set_any_team: "set another team's service level agreement",
+    Action.action_items_add: "add action items",
+    Action.action_items_close_any: "close or reopen someone else's action item",
 }
 
 ADMIN_ONLY = frozenset({Role.admin})
+MANAGERS_AND_ADMINS = frozenset({Role.sales_manager, Role.admin})
 # The roles allowed each action; everything not listed here is denied.
 POLICY: dict[Action, frozenset[Role]] = {
     Action.users_read: ADMIN_ONLY,
@@ -59,6 +68,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.audit_read: ADMIN_ONLY,
     Action.import_run: ADMIN_ONLY,
     Action.settings_change: ADMIN_ONLY,
+    # A sales manager sets their own team's terms and the company's; another team's only an admin.
+    Action.sla_set: MANAGERS_AND_ADMINS,
+    Action.sla_set_any_team: ADMIN_ONLY,
+    Action.action_items_add: frozenset(Role),
+    # An item's owner closes it too (db/action_items.py): this is for everyone else's items.
+    Action.action_items_close_any: MANAGERS_AND_ADMINS,
 }
 
 

@@ -15,7 +15,8 @@ from sqlmodel import col, select
 from core.criteria import Rule
 from db.engine import read_session
 from db.frames import read_query
-from db.models import CriteriaRule, CriteriaVersion, Lead, LeadRating, Role, SlaSetting, User
+from db.models import CriteriaRule, CriteriaVersion, Lead, LeadRating, Role, User
+from db.sla import Agreement, agreement_for, current_agreements
 
 
 @dataclass(frozen=True)
@@ -148,28 +149,10 @@ def recent_ratings(engine: Engine, *, rater_id: int, since: datetime, limit: int
         ]
 
 
-@dataclass(frozen=True)
-class Agreement:
-    """The SLA terms the feedback screens hold people to (the newest company-wide setting)."""
-
-    follow_up_hours: int = 24
-    rating_days: int = 3
-    mqls_per_month: int | None = None
-    acceptance_target: float | None = None
-
-
 def current_agreement(engine: Engine) -> Agreement:
+    """The company-wide terms the feedback screens hold people to (db/sla.py keeps every version)."""
     with read_session(engine) as session:
-        setting = session.exec(
-            select(SlaSetting)
-            .where(col(SlaSetting.team_id).is_(None))
-            .order_by(col(SlaSetting.effective_from).desc())
-        ).first()
-    if setting is None:
-        return Agreement()
-    return Agreement(
-        setting.follow_up_hours, setting.rating_days, setting.mqls_per_month, setting.acceptance_target
-    )
+        return agreement_for(current_agreements(session), None)
 
 
 RATING_ROWS_SCHEMA: dict[str, pl.DataType] = {

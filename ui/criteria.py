@@ -24,7 +24,6 @@ from core.targeting import (
     what_if,
 )
 from core.tuning import Tuning, tune
-from db.access import AccessDenied
 from db.criteria import (
     CriteriaRefused,
     VersionView,
@@ -37,12 +36,12 @@ from db.criteria import (
     rollback_to,
     versions,
 )
-from db.engine import read_session, write_session
+from db.engine import read_session
 from db.models import User
 from db.tuning import active_criteria, load_raters, load_ratings, load_tuning_leads
 from ui.auth import CurrentUser
 from ui.data import CACHE_SECONDS, forget_loaded_data, generation
-from ui.db import database_url, engine
+from ui.db import act_as, database_url, engine
 from ui.widgets import plain
 
 WINDOW_DAYS = 90
@@ -104,14 +103,9 @@ def targeting_data(key: TuningKey) -> Targeting | None:
 
 def _write(user: CurrentUser, call: Callable[[Any, User], object]) -> str | None:
     """Do one service call as the signed-in person; None when done, else what to tell them."""
-    try:
-        with write_session(engine()) as session:
-            actor = session.get(User, user.id)
-            if actor is None or not actor.active:
-                return "Your account is no longer active."
-            call(session, actor)
-    except (AccessDenied, CriteriaRefused) as refused:
-        return str(refused)
+    problem = act_as(user.id, call, (CriteriaRefused,))
+    if problem:
+        return problem
     forget_loaded_data()  # an approval re-scores leads: every page's numbers load afresh
     targeting_data.clear()
     return None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from db.engine import DatabaseUnreachable, check_reachable, make_engine, safe_url
+from db.access import AccessDenied
+from db.engine import DatabaseUnreachable, check_reachable, make_engine, safe_url, write_session
+from db.models import User
 from db.settings import get_settings
 
 
@@ -43,3 +48,20 @@ def require_database() -> Engine:
 
 def _schema_ready(database_url: str) -> bool:
     return inspect(_engine_for(database_url)).has_table("users")
+
+
+def act_as(
+    user_id: int, call: Callable[[Session, User], object], refusals: tuple[type[Exception], ...] = ()
+) -> str | None:
+    """Do one service call, in one transaction, as the signed-in person; None when done, else what to
+    tell them (a refusal by db.access or by the service itself, in the service's own words)."""
+    caught: tuple[type[Exception], ...] = (AccessDenied, *refusals)
+    try:
+        with write_session(engine()) as session:
+            actor = session.get(User, user_id)
+            if actor is None or not actor.active:
+                return "Your account is no longer active."
+            call(session, actor)
+    except caught as refused:
+        return str(refused)
+    return None

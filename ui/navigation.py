@@ -20,6 +20,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "overview", EVERYONE),
+    PageSpec("pages/weekly_sync.py", "Weekly sync", ":material/groups:", "weekly-sync", EVERYONE),
     PageSpec("pages/funnel.py", "Funnel", ":material/filter_alt:", "funnel", EVERYONE),
     PageSpec(
         "pages/rate_leads.py",
@@ -56,6 +57,14 @@ PAGES: tuple[PageSpec, ...] = (
         "criteria",
         frozenset({"marketer", "sales_manager", "executive"}),
     ),
+    PageSpec(
+        "pages/sla_settings.py",
+        "SLA settings",
+        ":material/handshake:",
+        "sla",
+        frozenset({"sales_manager", "admin"}),
+    ),
+    PageSpec("pages/glossary.py", "Glossary", ":material/menu_book:", "glossary", EVERYONE),
     PageSpec("pages/import_data.py", "Import", ":material/upload_file:", "import", frozenset({"admin"})),
     PageSpec("pages/admin_users.py", "Users", ":material/group:", "users", frozenset({"admin"})),
     PageSpec("pages/audit_log.py", "Audit log", ":material/policy:", "audit-log", frozenset({"admin"})),
@@ -63,5 +72,21 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# Where each role starts after logging in (and at the bare address): the screen its work begins on.
+HOME: dict[str, str] = {
+    "rep": "rate",
+    "marketer": "criteria",
+    "sales_manager": "weekly-sync",
+    "executive": "weekly-sync",
+    "admin": "overview",
+}
+
+
 def pages_for(role: str) -> list[PageSpec]:
     return [page for page in PAGES if role in page.roles]
+
+
+def home_for(role: str) -> PageSpec:
+    """The role's home screen: one of its own pages, else its first."""
+    pages = pages_for(role)
+    return next((p for p in pages if p.url_path == HOME.get(role)), pages[0])

@@ -12,6 +12,7 @@ from db.access import OPERATOR, POLICY, AccessDenied, Action, Actor
 from db.audit_search import audit_action_families, search_audit
 from db.engine import read_session, write_session
 from db.models import AuditLog, Role, User, UserCreate
+from db.sla import set_agreement
 from db.users import (
     change_role,
     change_team,
@@ -53,14 +54,26 @@ SERVICE_CALLS: dict[str, tuple[Action, Call]] = {
     "list_teams": (Action.users_read, lambda s, a: list_teams(session=s, actor=a)),
     "search_audit": (Action.audit_read, lambda s, a: search_audit(session=s, actor=a)),
     "audit_action_families": (Action.audit_read, lambda s, a: audit_action_families(session=s, actor=a)),
+    "set_agreement": (
+        Action.sla_set,
+        lambda s, a: set_agreement(
+            session=s,
+            actor=a,
+            team_id=None,
+            mqls_per_month=300,
+            follow_up_hours=8,
+            rating_days=2,
+            acceptance_target=0.5,
+        ),
+    ),
 }
 # What each role may do, written out by hand (not derived from POLICY) so the test checks the policy.
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.rep: frozenset(),
-    Role.sales_manager: frozenset(),
+    Role.sales_manager: frozenset({Action.sla_set}),
     Role.marketer: frozenset(),
     Role.executive: frozenset(),
-    Role.admin: frozenset({Action.users_read, Action.users_manage, Action.audit_read}),
+    Role.admin: frozenset({Action.users_read, Action.users_manage, Action.audit_read, Action.sla_set}),
 }
 CELLS = [(role, name) for role in Role for name in SERVICE_CALLS]
 
