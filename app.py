@@ -5,7 +5,7 @@ import streamlit as st
 from ui.account import forced_password_change
 from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account, signed_in_user
 from ui.db import require_database
-from ui.navigation import PAGES, pages_for
+from ui.navigation import PAGES, home_for, pages_for
 
 st.set_page_config(page_title="Huddle", page_icon=":material/handshake:", layout="wide")
 engine = require_database()
@@ -50,8 +50,17 @@ if user.must_change_password:
     ).run()
     st.stop()
 
-navigation = st.navigation(
-    [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages_for(user.role)]
-)
+pages = {
+    p.url_path: st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages_for(user.role)
+}
+home = pages[home_for(user.role).url_path]
+# The bare address (and the first screen after logging in there) opens the role's home by its own address,
+# so every screen keeps a link of its own: /weekly-sync?present=1 works for everyone it is shown to.
+go_home = lambda: st.switch_page(home)  # noqa: E731
+landing = st.Page(go_home, title="Home", url_path="home", default=True, visibility="hidden")
+navigation = st.navigation([landing, *pages.values()])
+if navigation is landing:
+    # Before the sidebar: a cookie still to be written after login must reach the page that stays.
+    st.switch_page(home)
 sidebar_account(user, widget, engine)
 navigation.run()

@@ -1,4 +1,4 @@
-"""Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas`."""
+"""Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas | report`."""
 
 from __future__ import annotations
 
@@ -218,6 +218,50 @@ def cmd_tune(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_week(value: str) -> str:
+    from core.weekly import week_period
+
+    try:
+        week_period(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return value.strip()
+
+
+def _writable_file(value: str) -> Path:
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {path.parent}")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; name the HTML file to write")
+    return path
+
+
+def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from core.report import report_csvs
+    from core.weekly import last_complete_week
+    from core.weekly_report import report_sections
+    from db.criteria import activation_dates
+    from db.report import actions_table, build_week, week_report_html
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    week = args.week or last_complete_week(now.date())
+    sync = build_week(engine, week, now=now)
+    with read_session(engine) as session:
+        actions, activations = actions_table(session, week), activation_dates(session)
+    html = week_report_html(sync, actions, activations, made_at=now.replace(tzinfo=UTC))
+    args.out.write_text(html, encoding="utf-8")
+    print(f"weekly sync report for {week} written to {args.out} ({len(html.encode()) / 1e6:.1f} MB)")
+    if args.csv is not None:
+        args.csv.mkdir(parents=True, exist_ok=True)
+        for name, data in report_csvs(report_sections(sync, actions, activations)).items():
+            (args.csv / name).write_bytes(data)
+        print(f"tables written as CSV to {args.csv}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -278,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quota_import.add_argument("path", type=_existing_file, help="the CSV file")
     quota_import.set_defaults(run=cmd_quotas_import)
+    report = verbs.add_parser("report", help="the weekly sync of one week as one offline HTML file")
+    report.add_argument(
+        "--week", type=_iso_week, help="the ISO week, e.g. 2026-W47 (default: the last complete one)"
+    )
+    report.add_argument("--out", type=_writable_file, required=True, help="the HTML file to write")
+    report.add_argument("--csv", type=Path, help="also write a CSV of every table into this folder")
+    report.set_defaults(run=cmd_report)
     return parser
 
 

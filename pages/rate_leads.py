@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.feedback import EDIT_DAYS, REASONS
 from ui.auth import demo_banner, require_role
-from ui.feedback import LeadToRate, RatingIn, my_queue, my_recent_ratings, submit_rating
-from ui.widgets import plain
+from ui.feedback import LeadToRate, RatingIn, my_queue, my_recent_ratings, my_sla_status, submit_rating
+from ui.widgets import percent, plain
 
 STARS = [1, 2, 3, 4, 5]
 
@@ -96,9 +96,28 @@ def recent_section() -> None:
         rating_form(old.lead_id, f"change_{old.lead_id}", old.stars, old.reasons, old.note, "Save the change")
 
 
+def sla_status() -> None:
+    """One line a rep reads on a phone: what is overdue now, and how the last 30 days went."""
+    status = my_sla_status(user)
+    overdue = (
+        f":red[**{status.overdue:,} MQLs waited past the agreed hours untouched**]"
+        if status.overdue
+        else ":green[**Nothing overdue**]"
+    )
+    within, rated = status.within, status.coverage
+    parts = [
+        overdue,
+        f"followed up in time: {percent(within.value)} ({within.num:,} of {within.den:,})",
+        f"rated in time: {percent(rated.value)} ({rated.num:,} of {rated.den:,})",
+    ]
+    st.markdown(" · ".join(parts))
+    st.caption(f"Your SLA over the last {status.days} days (working hours, Monday to Friday).")
+
+
 user = require_role("rep", "sales_manager")
 st.title("Rate my leads")
 demo_banner()
+sla_status()
 queue = my_queue(user)
 if not queue.leads:
     st.success("Nothing waiting: every MQL you own has your rating.", icon=":material/done_all:")

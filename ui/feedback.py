@@ -5,15 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.feedback import EDIT_DAYS
+from core.sla import OwnerStatus, owner_status
 from db.access import AccessDenied
-from db.engine import write_session
+from db.engine import read_session, write_session
 from db.feedback import LeadToRate as LeadToRate
 from db.feedback import Queue, RecentRating, owners_for, rating_queue, recent_ratings
 from db.models import User
 from db.ratings import RatingIn as RatingIn
 from db.ratings import RatingRefused, rate_lead
+from db.report import agreements
 from ui.auth import CurrentUser
+from ui.data import leads, ratings
 from ui.db import engine
+
+
+def my_sla_status(user: CurrentUser) -> OwnerStatus:
+    """The signed-in rater's side of the SLA (a manager: their team's), from the shared frames."""
+    with read_session(engine()) as session:
+        terms = agreements(session)
+    owners = owners_for(engine(), user.id)
+    return owner_status(
+        leads(), ratings(), owners, now=datetime.now(UTC).replace(tzinfo=None), agreements=terms
+    )
 
 
 def my_queue(user: CurrentUser) -> Queue:

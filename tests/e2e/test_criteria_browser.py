@@ -42,7 +42,7 @@ def _open_criteria(browser: Any, base: str, username: str) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     _log_in(page, base, username, "huddle-demo")
-    page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
     assert _login_cookie(page, context), "the login cookie was never written"
     page.goto(f"{base}/criteria")
     page.get_by_role("heading", name="Targeting criteria").wait_for(timeout=TIMEOUT_MS)

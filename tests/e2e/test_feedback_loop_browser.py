@@ -157,7 +157,8 @@ def _evidence_row(page: Any, label: str) -> list[str]:
     heading.evaluate("element => element.scrollIntoView({block: 'start'})")
     table = page.get_by_test_id("stDataFrame").first
     table.hover()
-    table.locator("xpath=..").get_by_role("button", name="Search").click()
+    # Dispatched, not clicked: under load the grid's scroller can lie over the toolbar for a moment.
+    table.locator("xpath=..").get_by_role("button", name="Search").dispatch_event("click")
     page.keyboard.type(label)
     # The grid draws on a canvas; its cells are also kept, unseen, as an accessible table.
     named = page.locator("[role=gridcell]", has_text=re.compile(f"^{re.escape(label)}$"))

@@ -19,7 +19,8 @@ def test_exec_changes_the_period_and_drills_into_the_leads(browser: Any, demo_se
     page = context.new_page()
     try:
         _log_in(page, demo_server, "exec", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)  # the first screen after login may still be switching to the role's home
         page.get_by_test_id("stSidebar").get_by_role("link", name="Funnel").click()
         page.get_by_role("heading", name="Funnel").wait_for(timeout=TIMEOUT_MS)
         settle(page)

@@ -46,7 +46,9 @@ def test_admin_checks_then_imports_and_the_overview_changes(
     page = context.new_page()
     try:
         _log_in(page, demo_server, "admin", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)  # an admin's home
+        page.get_by_test_id("stMetricValue").first.wait_for(timeout=TIMEOUT_MS)
+        settle(page)
         before = _leads_shown(page)
 
         _open_import(page)
@@ -83,7 +85,9 @@ def test_admin_checks_then_imports_and_the_overview_changes(
         screenshot(page, "import-done")
 
         page.get_by_test_id("stSidebar").get_by_role("link", name="Overview").click()
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stMetricValue").first.wait_for(timeout=TIMEOUT_MS)
+        settle(page)
         assert _leads_shown(page) == before + NEW_LEADS
 
         _open_import(page)

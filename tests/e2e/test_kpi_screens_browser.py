@@ -52,7 +52,8 @@ def test_exec_opens_each_screen_changes_the_period_and_follows_a_bar(browser: An
     page = context.new_page()
     try:
         _log_in(page, demo_server, "exec", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)  # the first screen after login may still be switching to the role's home
         for title in SCREENS[1:]:
             _open(page, title)
             assert not page.get_by_test_id("stException").count(), f"{title} raised"
@@ -93,7 +94,8 @@ def test_a_rep_on_a_phone_sees_their_own_row_and_nobody_elses_name(browser: Any,
     page = context.new_page()
     try:
         _log_in(page, demo_server, "rep", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)  # the first screen after login may still be switching to the role's home
         assert _login_cookie(page, context), "the login cookie was never written"  # else goto logs us out
         page.goto(f"{demo_server}/quota")
         page.get_by_role("heading", name="Quota and win rate").wait_for(timeout=TIMEOUT_MS)

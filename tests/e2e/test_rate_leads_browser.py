@@ -26,7 +26,8 @@ def test_a_rep_rates_three_leads_on_a_phone(browser: Any, demo_server: str) -> N
     page = context.new_page()
     try:
         _log_in(page, demo_server, "rep", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)  # the first screen after login may still be switching to the role's home
         assert _login_cookie(page, context), "the login cookie was never written"
         page.goto(f"{demo_server}/rate")
         page.get_by_role("heading", name="Rate my leads").wait_for(timeout=TIMEOUT_MS)
@@ -66,7 +67,8 @@ def test_a_manager_reads_the_rating_coverage(browser: Any, demo_server: str) -> 
     page = context.new_page()
     try:
         _log_in(page, demo_server, "manager", "huddle-demo")
-        page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)  # the first screen after login may still be switching to the role's home
         page.get_by_test_id("stSidebar").get_by_role("link", name="Rating coverage").click()
         page.get_by_role("heading", name="Rating coverage").wait_for(timeout=TIMEOUT_MS)
         settle(page)

@@ -34,7 +34,7 @@ def _add_person(database_url: str, username: str) -> None:
 
 
 def _signed_in(page: Any) -> None:
-    page.get_by_role("heading", name="Overview").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name="Weekly sync").wait_for(timeout=TIMEOUT_MS)  # an executive's home
     settle(page)
 
 
@@ -73,7 +73,7 @@ def _is_back_at_the_login_form(replay: Any, name: str) -> None:
     screenshot(replay, f"copied-cookie-after-{name}")
     replay.reload()
     replay.get_by_role("button", name="Log in").wait_for(timeout=TIMEOUT_MS)
-    assert not replay.get_by_role("heading", name="Overview").count()
+    assert not replay.get_by_role("heading", name="Weekly sync").count()
 
 
 def _log_out(page: Any, _database: str, _username: str) -> None:

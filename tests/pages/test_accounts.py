@@ -67,8 +67,8 @@ def _next_run(at: AppTest) -> AppTest:
 
 def test_a_session_ended_elsewhere_ends_this_tab(fresh_app_env: str) -> None:
     at = logged_in_app("exec").run()
-    assert "Overview" in [t.value for t in at.title]
-    assert "Overview" in [t.value for t in _next_run(at).title], "a live session goes on"
+    assert "Weekly sync" in [t.value for t in at.title]  # an executive's home
+    assert "Weekly sync" in [t.value for t in _next_run(at).title], "a live session goes on"
     engine = make_engine(fresh_app_env)
     with write_session(engine) as session:
         exec_user = get_user(session=session, username="exec")
@@ -109,7 +109,7 @@ def test_after_a_reset_the_one_time_password_opens_only_the_change_form(fresh_ap
     assert not at.exception
     assert _is_login_form(at)
     assert [s.value for s in at.success] == ["Password changed. Log in again with your new password."]
-    assert "Overview" in [t.value for t in _log_in("rep", "rep-chose-a-new-one").title]
+    assert "Rate my leads" in [t.value for t in _log_in("rep", "rep-chose-a-new-one").title]
 
 
 def test_a_wrong_current_password_is_said_on_the_change_form(fresh_app_env: str) -> None:

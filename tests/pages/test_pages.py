@@ -77,7 +77,7 @@ def test_right_password_logs_in(app_env: str) -> None:
     at.text_input[1].input("huddle-demo")
     at.button[0].click().run()
     assert not at.exception
-    assert "Overview" in [t.value for t in at.title]
+    assert "Weekly sync" in [t.value for t in at.title]  # an executive lands on the meeting
     assert "Alex Morgan" in [t.value for t in at.sidebar.text]
 
 
@@ -91,6 +91,7 @@ def test_a_session_of_someone_the_database_does_not_know_is_sent_to_login(app_en
 
 def test_overview_numbers_are_the_core_numbers(app_env: str) -> None:
     at = logged_in_app("exec").run()
+    at.switch_page("pages/overview.py").run()
     assert not at.exception
     leads = load_leads(make_engine(app_env))
     today = datetime.now(UTC).date()
@@ -160,6 +161,7 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     )
     assert import_csv(engine, wins_only, mapping, file_name="wins.csv").ok
     at = logged_in_app("exec").run()
+    at.switch_page("pages/overview.py").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["Won deals"] == "1"

@@ -46,7 +46,7 @@ def test_a_rep_rates_the_longest_waiting_lead_and_gets_the_next(own_db: str) -> 
 
     at = _page("rep")
     assert not at.exception, at.exception
-    assert f"{before.waiting:,} MQLs" in at.markdown[0].value
+    assert f"{before.waiting:,} MQLs" in at.markdown[1].value  # after the SLA status line
     at.segmented_control(key=f"rate_{first.id}_stars").set_value(2)
     at.pills(key=f"rate_{first.id}_reasons").set_value(["too_small", "no_budget"])
     at.text_area(key=f"rate_{first.id}_note").input("Owner-operated shop")
@@ -56,7 +56,7 @@ def test_a_rep_rates_the_longest_waiting_lead_and_gets_the_next(own_db: str) -> 
 
     after = rating_queue(engine, rater_id=int(rep.id or 0), owner_ids=owners_for(engine, int(rep.id or 0)))
     assert after.waiting == before.waiting - 1 and after.leads[0].id != first.id
-    assert f"{after.waiting:,} MQLs" in at.markdown[0].value
+    assert f"{after.waiting:,} MQLs" in at.markdown[1].value  # after the SLA status line
     with read_session(engine) as session:
         saved = session.exec(
             select(LeadRating).where(LeadRating.lead_id == first.id, LeadRating.rater_id == rep.id)
@@ -77,5 +77,5 @@ def test_a_manager_sees_the_team_queue(own_db: str) -> None:
     queue = rating_queue(engine, rater_id=int(boss.id or 0), owner_ids=owners_for(engine, int(boss.id or 0)))
     at = _page("manager")
     assert not at.exception
-    assert f"{queue.waiting:,} MQLs" in at.markdown[0].value
+    assert f"{queue.waiting:,} MQLs" in at.markdown[1].value  # after the SLA status line
     assert len(owners_for(engine, int(boss.id or 0))) == 4, "the SMB team's four reps"
