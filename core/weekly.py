@@ -58,9 +58,30 @@ def week_period(label: str) -> Period:
     return Period(monday, monday + timedelta(days=7), f"week {week} of {year} ({monday:%b} {monday.day}–)")
 
 
+def week_title(week: str) -> str:
+    """ "Week 47 · Nov 16–22, 2026" """
+    period = week_period(week)
+    assert period.start is not None and period.last_day is not None
+    first, last = period.start, period.last_day
+    span = (
+        f"{first:%b} {first.day}–{last.day}"
+        if first.month == last.month
+        else f"{first:%b} {first.day} – {last:%b} {last.day}"
+    )
+    return f"Week {int(week[-2:])} · {span}, {last.year}"
+
+
 def last_complete_week(day: date) -> str:
     """The last Monday-to-Sunday week that ended before `day` (the meeting reviews a finished week)."""
     return week_label(day - timedelta(days=day.weekday() + 1))
+
+
+def ratings_needed_from(week: Period) -> datetime:
+    """The earliest rating a week's numbers read: its MQLs are rated after they arrive, and its lead
+    quality is the week's own ratings, so nothing before its Monday counts (a quarter of a million older
+    ratings need not be loaded to review one week)."""
+    assert week.start is not None
+    return datetime.combine(week.start, datetime.min.time())
 
 
 def shift_week(label: str, weeks: int) -> str:

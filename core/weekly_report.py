@@ -23,6 +23,86 @@ ACTIONS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def _percent(column: str) -> pl.Expr:
+    return (pl.col(column) * 100).round(1)
+
+
+def _interval() -> pl.Expr:
+    low, high = ((pl.col(c) * 100).round(0).cast(pl.Int64) for c in ("ci_low", "ci_high"))
+    return pl.format("{}%–{}%", low, high)
+
+
+def movers_table(movers: pl.DataFrame) -> pl.DataFrame:
+    return movers.select(
+        pl.col("stage").alias("Stage"),
+        pl.col("this_week").alias("This week"),
+        pl.col("last_week").alias("Last week"),
+        pl.col("change").alias("Change"),
+        _percent("change_pct").alias("Change (%)"),
+    )
+
+
+def breaches_by_owner_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("owner").alias("Owner"),
+        pl.col("mqls").alias("MQLs this week"),
+        pl.col("breaches").alias("Breaches"),
+        pl.col("untouched").alias("Still untouched"),
+    )
+
+
+def breaches_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("owner").alias("Owner"),
+        pl.col("lead_id").cast(pl.String).alias("Lead"),  # an id, not a quantity: no thousands separator
+        pl.col("mql_at").alias("MQL at (UTC)"),
+        pl.col("hours").round(1).alias("Waited (working hours)"),
+        pl.col("agreed_hours").alias("Agreed (hours)"),
+        pl.col("status").alias("Status"),
+    )
+
+
+def segments_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("segment").alias("Segment"),
+        pl.col("ratings").alias("Leads rated"),
+        pl.col("mean_stars").round(2).alias("Mean stars"),
+        _percent("good_share").alias("Rated 4-5 (%)"),
+        _interval().alias("95% interval"),
+    )
+
+
+def reasons_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("label").alias("Reason"),
+        pl.col("count").alias("Times given"),
+        _percent("share").alias("Share of ratings (%)"),
+    )
+
+
+def wins_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("rep").fill_null("(no owner)").alias("Won by"),
+        pl.col("amount").alias("Amount ($)"),
+        pl.col("source").alias("Source"),
+        pl.col("campaign").alias("Campaign"),
+        pl.col("team").alias("Team"),
+        pl.col("closed_at").alias("Won at (UTC)"),
+        pl.col("days_from_mql").round(0).alias("Days from MQL"),
+        pl.col("lead_id").cast(pl.String).alias("Lead"),
+    )
+
+
+def actions_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("title").alias("Action item"),
+        pl.col("owner").alias("Owner"),
+        pl.col("due_date").alias("Due"),
+        pl.col("raised_in").alias("Raised in"),
+        pl.col("status").alias("Status"),
+    )
+
+
 def _rate(value: Rate, what: str) -> str:
     if value.value is None:
         return f"no {what} to judge yet"
@@ -39,7 +119,7 @@ def funnel_report(sync: WeeklySync, activations: Sequence[tuple[date, int]]) -> 
     return ReportSection(
         "The funnel",
         lines=(sync.funnel.moved_most, f"Revenue won: ${revenue:,.0f} (last week ${before:,.0f})."),
-        tables=(("This week against last week", sync.funnel.movers),),
+        tables=(("This week against last week", movers_table(sync.funnel.movers)),),
         figures=(figure,),
     )
 
@@ -68,7 +148,10 @@ def sla_report(sync: WeeklySync) -> ReportSection:
     return ReportSection(
         "The SLA, both sides",
         lines=lines,
-        tables=(("Breaches by owner", sync.breaches_by_owner), ("Every breached MQL", sync.breaches)),
+        tables=(
+            ("Breaches by owner", breaches_by_owner_table(sync.breaches_by_owner)),
+            ("Every breached MQL", breaches_table(sync.breaches)),
+        ),
     )
 
 
@@ -83,9 +166,9 @@ def quality_report(sync: WeeklySync) -> ReportSection:
             f"{quality.ratings:,} leads rated this week, {quality.mean_stars or 0:.1f} stars on average.",
         ),
         tables=(
-            ("Rated lowest", quality.lowest),
-            ("Rated highest", quality.highest),
-            ("Reasons given", quality.reasons.select("label", "count", "share")),
+            ("Rated lowest", segments_table(quality.lowest)),
+            ("Rated highest", segments_table(quality.highest)),
+            ("Reasons given", reasons_table(quality.reasons)),
         ),
         figures=figures,
     )
@@ -111,7 +194,7 @@ def wins_report(sync: WeeklySync) -> ReportSection:
     return ReportSection(
         "Wins to celebrate",
         lines=(f"{won.height:,} deals won, ${total:,.0f} in all.",),
-        tables=(("Deals won", won),),
+        tables=(("Deals won", wins_table(won)),),
     )
 
 
@@ -122,7 +205,7 @@ def actions_report(actions: pl.DataFrame) -> ReportSection:
     return ReportSection(
         "Decisions and action items",
         lines=(f"{still_open:,} open, {actions.height - still_open:,} done.",),
-        tables=(("Action items", actions),),
+        tables=(("Action items", actions_table(actions)),),
     )
 
 

@@ -155,6 +155,14 @@ def current_agreement(engine: Engine) -> Agreement:
         return agreement_for(current_agreements(session), None)
 
 
+def rating_stamp(engine: Engine) -> tuple[int, str]:
+    """How many current ratings there are and when one last changed: moves with every submit, cheap
+    enough to ask on every rerun (a cache key for numbers that read ratings)."""
+    with read_session(engine) as session:
+        count, changed = session.exec(select(func.count(), func.max(LeadRating.updated_at))).one()
+    return int(count), str(changed or "")
+
+
 RATING_ROWS_SCHEMA: dict[str, pl.DataType] = {
     "lead_id": pl.Int64(),
     "rater_id": pl.Int64(),
@@ -164,8 +172,9 @@ RATING_ROWS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def load_rating_rows(engine: Engine) -> pl.DataFrame:
-    """Every current rating as core.feedback.RATINGS_SCHEMA (reasons decoded from their JSON list)."""
+def load_rating_rows(engine: Engine, *, since: datetime | None = None) -> pl.DataFrame:
+    """Every current rating (or those first given at or after `since`, naive UTC) as
+    core.feedback.RATINGS_SCHEMA, reasons decoded from their JSON list."""
     reasons = "lead_ratings.reasons" if engine.dialect.name == "sqlite" else "lead_ratings.reasons::text"
     created = (
         "lead_ratings.created_at"
@@ -173,6 +182,14 @@ def load_rating_rows(engine: Engine) -> pl.DataFrame:
         else "to_char(lead_ratings.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
     )
     columns = f"lead_ratings.lead_id, lead_ratings.rater_id, lead_ratings.stars, {reasons}, {created}"
-    sql = f"SELECT {columns} FROM lead_ratings"  # noqa: S608 - column names are ours
+    where = ""
+    if since is not None:  # a datetime we format ourselves: no text from outside reaches the SQL
+        moment = since.strftime("%Y-%m-%d %H:%M:%S")
+        where = (
+            f" WHERE lead_ratings.created_at >= '{moment}'"
+            if engine.dialect.name == "sqlite"
+            else f" WHERE lead_ratings.created_at >= TIMESTAMPTZ '{moment}+00'"
+        )
+    sql = f"SELECT {columns} FROM lead_ratings{where}"  # noqa: S608 - column names and a formatted date
     frame = read_query(engine, sql, RATING_ROWS_SCHEMA)
     return frame.with_columns(pl.col("reasons").str.json_decode(pl.List(pl.String())))

@@ -18,7 +18,9 @@ from core.weekly import (
     WeeklySync,
     criteria_changes,
     in_week,
+    ratings_needed_from,
     week_period,
+    week_title,
     weekly_sync,
 )
 from core.weekly_report import ACTIONS_SCHEMA, report_sections
@@ -82,7 +84,7 @@ def build_week(engine: Engine, week: str, *, now: datetime) -> WeeklySync:
     return weekly_sync(
         week,
         leads=load_leads(engine),
-        ratings=load_rating_rows(engine),
+        ratings=load_rating_rows(engine, since=ratings_needed_from(week_period(week))),
         people=load_people(engine),
         agreements=terms,
         changes=week_changes(engine, week, in_force),
@@ -93,7 +95,7 @@ def build_week(engine: Engine, week: str, *, now: datetime) -> WeeklySync:
 def week_report_html(
     sync: WeeklySync, actions: pl.DataFrame, activations: list[tuple[date, int]], *, made_at: datetime
 ) -> str:
-    title = f"Huddle weekly sync — {sync.period.label}"
+    title = f"Huddle weekly sync — {week_title(sync.week)}"
     subtitle = (
         f"Sales and Marketing, {sync.week}: the funnel, the SLA both sides, lead quality, wins, actions."
     )

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.weekly import week_title
 from ui.action_items import action_items_section
 from ui.auth import demo_banner, require_role
 from ui.cached import kpi_data
@@ -14,7 +15,7 @@ from ui.presenter import (
     start_presenting,
 )
 from ui.report import report_downloads
-from ui.weekly import SECTIONS, as_seen_by, week_sync, week_title, weeks_offered
+from ui.weekly import SECTIONS, as_seen_by, week_sync, weeks_offered
 
 user = require_role(*EVERYONE)
 data = kpi_data(

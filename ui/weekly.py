@@ -24,17 +24,19 @@ from core.weekly import (
     criteria_changes,
     in_week,
     last_complete_week,
+    ratings_needed_from,
     shift_week,
     week_period,
     weekly_sync,
 )
 from db.engine import read_session
+from db.feedback import load_rating_rows, rating_stamp
 from db.report import agreements as stored_agreements
 from db.report import versions_in_force as stored_versions
 from ui.auth import CurrentUser
 from ui.cached import DataVersion
 from ui.criteria import active_version, criteria_activations, criteria_versions, targeting_data, tuning_key
-from ui.data import leads, people, ratings
+from ui.data import CACHE_SECONDS, leads, people
 from ui.db import engine
 from ui.widgets import money, plain
 
@@ -66,14 +68,15 @@ def _changes(week: str) -> list[CriteriaChange]:
     return criteria_changes(versions, data.evidence, period)
 
 
-@st.cache_data(ttl=60, max_entries=32, show_spinner="Preparing the week…")
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=32, show_spinner="Preparing the week…")
 def _sync(
     version: DataVersion, week: str, rating_stamp: tuple[int, str], terms: Agreements, now: datetime
 ) -> WeeklySync:
+    since = ratings_needed_from(week_period(week))
     return weekly_sync(
         week,
         leads=leads(),
-        ratings=ratings(),
+        ratings=load_rating_rows(engine(), since=since),
         people=people(),
         agreements=terms,
         changes=_changes(week),
@@ -81,14 +84,11 @@ def _sync(
     )
 
 
-def _rating_stamp(frame: pl.DataFrame) -> tuple[int, str]:
-    return frame.height, str(frame["created_at"].max()) if frame.height else ""
-
-
 def week_sync(version: DataVersion, week: str) -> WeeklySync:
-    """The week's numbers, judged now (to the hour, so viewers within the hour share one computation)."""
+    """The week's numbers, judged now (to the hour, so viewers within the hour share one computation),
+    computed again when a rating is given or changed."""
     now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    return _sync(version, week, _rating_stamp(ratings()), agreements(), now)
+    return _sync(version, week, rating_stamp(engine()), agreements(), now)
 
 
 def as_seen_by(sync: WeeklySync, user: CurrentUser) -> WeeklySync:
@@ -113,18 +113,6 @@ def weeks_offered(last_event: date, today: date) -> list[str]:
     """The last complete week of the data first, then the weeks before it."""
     newest = last_complete_week(min(today, last_event + timedelta(days=1)))
     return [shift_week(newest, -back) for back in range(WEEKS_OFFERED)]
-
-
-def week_title(week: str) -> str:
-    period = week_period(week)
-    assert period.start is not None and period.last_day is not None
-    first, last = period.start, period.last_day
-    span = (
-        f"{first:%b} {first.day}–{last.day}"
-        if first.month == last.month
-        else f"{first:%b} {first.day} – {last:%b} {last.day}"
-    )
-    return f"Week {int(week[-2:])} · {span}, {last.year}"
 
 
 # ---------------------------------------------------------------- sections

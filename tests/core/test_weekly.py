@@ -20,6 +20,7 @@ from core.weekly import (
     shift_week,
     week_label,
     week_period,
+    week_title,
     wins,
 )
 from tests.core.frames import d, leads
@@ -166,3 +167,8 @@ def test_criteria_changes_of_the_week_with_their_backtest() -> None:
     assert criteria_changes(versions[:1], evidence, week_period("2026-W02"))[0].sentence.startswith(
         "The first"
     )
+
+
+def test_week_titles_read_like_a_calendar() -> None:
+    assert week_title("2026-W47") == "Week 47 · Nov 16–22, 2026"
+    assert week_title("2026-W49") == "Week 49 · Nov 30 – Dec 6, 2026"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -127,3 +128,12 @@ def test_a_version_approved_this_week_is_a_change_with_its_backtest(seeded: Engi
     # A higher threshold over the same rules: fewer MQLs, so the volume part of the sentence is negative.
     assert re.search(r"-\d+% volume", sync.changes[0].sentence), sync.changes[0].sentence
     assert build_week(seeded, "2026-W46", now=NOW).changes == []
+
+
+def test_the_week_reads_only_the_ratings_it_needs(seeded: Engine) -> None:
+    monday = datetime(2026, 11, 16)
+    every = load_rating_rows(seeded)
+    recent = load_rating_rows(seeded, since=monday)
+    assert 0 < recent.height < every.height
+    expected = every.filter(pl.col("created_at") >= monday).sort("lead_id", "rater_id")
+    assert recent.sort("lead_id", "rater_id").equals(expected)
