@@ -220,7 +220,7 @@ def _terms_inputs(start: Agreement, key: str) -> Agreement:
     with right:
         st.markdown("**Sales commits to**")
         hours = st.number_input(
-            "Follow up every MQL within (hours)",
+            "Follow up every MQL within (working hours, Monday to Friday)",
             min_value=1,
             max_value=MAX_FOLLOW_UP_HOURS,
             step=1,
