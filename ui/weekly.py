@@ -29,6 +29,7 @@ from core.weekly import (
     week_period,
     weekly_sync,
 )
+from core.weekly_report import segments_table
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
 from db.report import agreements as stored_agreements
@@ -273,23 +274,12 @@ def _segments_table(frame: pl.DataFrame, empty: str) -> None:
         st.caption(empty)
         return
     st.dataframe(
-        frame.select(
-            "segment",
-            "ratings",
-            "mean_stars",
-            (pl.col("good_share") * 100).alias("good_pct"),
-            pl.format(
-                "{}%–{}%", *((pl.col(c) * 100).round(0).cast(pl.Int64) for c in ("ci_low", "ci_high"))
-            ).alias("interval"),
-        ),
+        segments_table(frame),  # the report's table: same columns, same words
         hide_index=True,
         width="stretch",
         column_config={
-            "segment": "Segment",
-            "ratings": "Leads rated",
-            "mean_stars": st.column_config.NumberColumn("Mean stars", format="%.1f ★"),
-            "good_pct": st.column_config.NumberColumn("Rated 4-5", format="%.0f%%"),
-            "interval": "95% interval",
+            "Mean stars": st.column_config.NumberColumn(format="%.1f ★"),
+            "Rated 4-5 (%)": st.column_config.NumberColumn(format="%.0f%%"),
         },
     )
 
