@@ -111,6 +111,7 @@ def test_overview_on_a_phone(browser: Any, demo_server: str) -> None:
     try:
         _log_in(page, demo_server, "rep", "huddle-demo")
         page.get_by_role("heading", name=HOME["rep"]).wait_for(timeout=TIMEOUT_MS)
+        assert _login_cookie(page, context), "the login cookie was never written"  # else goto logs us out
         page.goto(f"{demo_server}/overview")
         page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
         box = page.get_by_test_id("stMetric").first.bounding_box()
