@@ -17,11 +17,11 @@ FORBIDDEN: dict[str, set[str]] = {
         "alembic",
         "db",
         "ui",
-        "pages",
+        "screens",
     },
-    "db": {"streamlit", "streamlit_authenticator", "ui", "pages"},
-    "ui": {"pages"},
-    "pages": {"db", "sqlmodel", "sqlalchemy", "alembic"},
+    "db": {"streamlit", "streamlit_authenticator", "ui", "screens"},
+    "ui": {"screens"},
+    "screens": {"db", "sqlmodel", "sqlalchemy", "alembic"},
     "app.py": {"db", "core", "sqlmodel", "sqlalchemy"},
 }
 
@@ -68,7 +68,7 @@ def test_no_page_renders_raw_html() -> None:
     # ui/cookies.py runs a script: the cookie write Streamlit has no Python API for. ui/presenter.py adds
     # one constant style sheet (presenter mode hides the sidebar), never anything from the data.
     allowed = {ROOT / "ui" / "cookies.py", ROOT / "ui" / "presenter.py"}
-    for path in [*_files("pages"), *_files("ui"), ROOT / "app.py"]:
+    for path in [*_files("screens"), *_files("ui"), ROOT / "app.py"]:
         if path in allowed:
             continue
         text = path.read_text()

@@ -22,7 +22,7 @@ from tests.pages.conftest import PROJECT_ROOT, logged_in_app, new_app
 from ui.audit_log import audit_csv
 from ui.auth import WRONG_LOGIN, CurrentUser
 
-ADMIN_PAGES = ("pages/admin_users.py", "pages/audit_log.py")
+ADMIN_PAGES = ("screens/admin_users.py", "screens/audit_log.py")
 
 
 def _log_in(username: str, password: str) -> AppTest:
@@ -142,7 +142,7 @@ def _admin_page(page: str) -> AppTest:
 
 
 def test_admin_adds_a_user_and_sees_the_one_time_password_once(fresh_app_env: str) -> None:
-    at = _admin_page("pages/admin_users.py")
+    at = _admin_page("screens/admin_users.py")
     inputs = {w.label: w for w in at.text_input}
     inputs["Username"].input("Dana")
     inputs["Full name"].input("Dana Diaz")
@@ -164,7 +164,7 @@ def test_admin_adds_a_user_and_sees_the_one_time_password_once(fresh_app_env: st
 
 def test_admin_disables_a_user_and_their_login_ends(fresh_app_env: str) -> None:
     rep = logged_in_app("rep").run()
-    at = _admin_page("pages/admin_users.py")
+    at = _admin_page("screens/admin_users.py")
     at.selectbox(key="account_user").select("rep")
     at.button(key="FormSubmitter:disable_or_reset-Disable user").click().run()
     assert not at.exception and not at.error
@@ -173,7 +173,7 @@ def test_admin_disables_a_user_and_their_login_ends(fresh_app_env: str) -> None:
 
 
 def test_admin_changes_a_role(fresh_app_env: str) -> None:
-    at = _admin_page("pages/admin_users.py")
+    at = _admin_page("screens/admin_users.py")
     at.selectbox(key="change_user").select("marketer")
     at.selectbox(key="change_role").select(Role.executive)
     at.button(key="FormSubmitter:change_user-Save changes").click().run()
@@ -193,7 +193,7 @@ def test_admin_changes_a_role(fresh_app_env: str) -> None:
 
 def test_the_audit_log_page_lists_and_filters(fresh_app_env: str) -> None:
     _log_in("manager", "wrong-password-here")
-    at = _admin_page("pages/audit_log.py")
+    at = _admin_page("screens/audit_log.py")
     shown = at.dataframe[0].value
     assert {"login.failed", "demo.seed"} <= set(shown["action"])
     at.text_input[0].input("manag").run()

@@ -22,7 +22,7 @@ from tests.pages.conftest import logged_in_app
 
 def _funnel_page(username: str, **params: str) -> AppTest:
     at = logged_in_app(username).run()
-    at.switch_page("pages/funnel.py")
+    at.switch_page("screens/funnel.py")
     at.query_params.update(params)
     return at.run()
 

@@ -30,7 +30,7 @@ def _import_page(monkeypatch: pytest.MonkeyPatch, url: str) -> object:
     get_settings.cache_clear()
     st.cache_data.clear()
     at = logged_in_app("admin").run()
-    at.switch_page("pages/import_data.py").run()
+    at.switch_page("screens/import_data.py").run()
     return at
 
 

@@ -43,7 +43,7 @@ def _user(people: pl.DataFrame, username: str) -> dict[str, object]:
 def test_an_executive_follows_a_link_to_one_teams_last_quarter(app_env: str) -> None:
     leads, people, quotas, anchor = _data(app_env)
     team = sorted(people["team"].drop_nulls().unique().to_list())[0]
-    at = _page("exec", "pages/quota.py", period="last_quarter", team=team)
+    at = _page("exec", "screens/quota.py", period="last_quarter", team=team)
     assert not at.exception, at.exception
     scope_box = at.sidebar.selectbox(key="quota_scope")
     assert scope_box.options[0] == team and all(o.startswith("Rep: ") for o in scope_box.options[1:])
@@ -65,7 +65,7 @@ def test_an_executive_follows_a_link_to_one_teams_last_quarter(app_env: str) -> 
 def test_a_rep_sees_their_own_numbers_and_nobody_elses_name(app_env: str) -> None:
     _, people, _, _ = _data(app_env)
     me = _user(people, "rep")
-    at = _page("rep", "pages/quota.py", team="Somebody else's team")
+    at = _page("rep", "screens/quota.py", team="Somebody else's team")
     assert not at.exception, at.exception
     locked = at.sidebar.selectbox(key="filter_team_locked")
     assert locked.disabled and locked.value == me["team"]
@@ -80,7 +80,7 @@ def test_a_rep_sees_their_own_numbers_and_nobody_elses_name(app_env: str) -> Non
 def test_a_manager_picks_among_their_own_team_only(app_env: str) -> None:
     _, people, _, _ = _data(app_env)
     me = _user(people, "manager")
-    at = _page("manager", "pages/quota.py")
+    at = _page("manager", "screens/quota.py")
     assert not at.exception, at.exception
     options = at.sidebar.selectbox(key="quota_scope").options
     reps = people.filter((pl.col("team_id") == me["team_id"]) & (pl.col("role") == "rep"))
@@ -93,7 +93,7 @@ def test_a_manager_picks_among_their_own_team_only(app_env: str) -> None:
 
 def test_a_marketer_checks_one_sources_revenue(app_env: str) -> None:
     leads, people, quotas, anchor = _data(app_env)
-    at = _page("marketer", "pages/revenue.py", period="last_quarter", source="paid_search")
+    at = _page("marketer", "screens/revenue.py", period="last_quarter", source="paid_search")
     assert not at.exception, at.exception
     filters, _ = parse_filters({"period": "last_quarter", "source": "paid_search"})
     period = filters.period(anchor)
@@ -108,7 +108,7 @@ def test_a_marketer_checks_one_sources_revenue(app_env: str) -> None:
 
 
 def test_the_revenue_screen_itself_refuses_a_rep() -> None:
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "revenue.py"), default_timeout=60)
+    at = AppTest.from_file(str(PROJECT_ROOT / "screens" / "revenue.py"), default_timeout=60)
     at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role="rep", team_id=None)
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to your role."]
@@ -116,7 +116,7 @@ def test_the_revenue_screen_itself_refuses_a_rep() -> None:
 
 
 def test_switching_the_split_lists_campaigns(app_env: str) -> None:
-    at = _page("exec", "pages/revenue.py", period="last_quarter")
+    at = _page("exec", "screens/revenue.py", period="last_quarter")
     assert not at.exception
     at.segmented_control(key="revenue_by").set_value("campaign").run()
     assert not at.exception

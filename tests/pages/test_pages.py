@@ -46,7 +46,7 @@ def test_every_page_renders_for_its_roles_and_is_absent_for_others(
 @pytest.mark.parametrize("role", [r for r in Role if r.value != "admin"])
 def test_the_import_page_itself_refuses_other_roles(app_env: str, role: Role) -> None:
     """Even run directly, past the navigation, the page checks the role."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "import_data.py"), default_timeout=60)
+    at = AppTest.from_file(str(PROJECT_ROOT / "screens" / "import_data.py"), default_timeout=60)
     at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=role.value, team_id=None)
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to your role."]
@@ -91,7 +91,7 @@ def test_a_session_of_someone_the_database_does_not_know_is_sent_to_login(app_en
 
 def test_overview_numbers_are_the_core_numbers(app_env: str) -> None:
     at = logged_in_app("exec").run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert not at.exception
     leads = load_leads(make_engine(app_env))
     today = datetime.now(UTC).date()
@@ -161,7 +161,7 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     )
     assert import_csv(engine, wins_only, mapping, file_name="wins.csv").ok
     at = logged_in_app("exec").run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["Won deals"] == "1"

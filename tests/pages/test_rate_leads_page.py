@@ -18,7 +18,7 @@ from tests.pages.conftest import logged_in_app
 
 def _page(username: str) -> AppTest:
     at = logged_in_app(username).run()
-    at.switch_page("pages/rate_leads.py")
+    at.switch_page("screens/rate_leads.py")
     return at.run()
 
 

@@ -11,7 +11,7 @@ from tests.pages.conftest import logged_in_app
 
 def _page(username: str, **params: str) -> AppTest:
     at = logged_in_app(username).run()
-    at.switch_page("pages/rating_health.py")
+    at.switch_page("screens/rating_health.py")
     at.query_params.update(params)
     return at.run()
 

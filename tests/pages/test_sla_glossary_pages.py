@@ -26,8 +26,8 @@ from tests.pages.conftest import DEMO_USERS, PROJECT_ROOT, logged_in_app
 from ui.auth import CurrentUser
 from ui.widgets import plain
 
-GLOSSARY = "pages/glossary.py"
-SLA_PAGE = "pages/sla_settings.py"
+GLOSSARY = "screens/glossary.py"
+SLA_PAGE = "screens/sla_settings.py"
 
 
 def _page(username: str, path: str) -> AppTest:

@@ -27,7 +27,7 @@ SECTIONS = [
 
 def _weekly(username: str, **params: str) -> AppTest:
     at = logged_in_app(username).run()
-    at.switch_page("pages/weekly_sync.py")
+    at.switch_page("screens/weekly_sync.py")
     for name, value in params.items():
         at.query_params[name] = value
     return at.run()
