@@ -238,15 +238,16 @@ def _writable_file(value: str) -> Path:
 
 
 def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from core.report import report_csvs
     from core.weekly import last_complete_week
     from core.weekly_report import report_sections
+    from db import clock
     from db.criteria import activation_dates
     from db.report import actions_table, build_week, week_report_html
 
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = clock.now().replace(tzinfo=None)
     week = args.week or last_complete_week(now.date())
     sync = build_week(engine, week, now=now)
     with read_session(engine) as session:

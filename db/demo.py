@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, select
 
 from core.criteria import Criteria, Rule, score_leads
-from db import audit
+from db import audit, clock
 from db.bulk import bulk_insert, fix_sequences, json_list, text_times
 from db.engine import WRITE_OPTION
 from db.models import (
@@ -661,7 +661,7 @@ def seed_demo(
     """Make the demo company in one transaction; refuse a database that holds data unless `reset`."""
     report = progress or no_progress
     started = time.perf_counter()
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     rng = np.random.Generator(np.random.PCG64(seed))
     postgres = engine.dialect.name == "postgresql"
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from core.kpis import FLOW_KEYS, Headline, headline, headline_by, records_losses, stages_present
 from core.periods import Period, from_inclusive
+from db import clock
 from db.frames import load_leads, load_people
 
 NAME_LOOKUPS = {"team": ("team_id", "team"), "region": ("team_id", "region"), "owner": ("owner_id", "name")}
@@ -64,7 +65,7 @@ def kpis_report(
     engine: Engine, *, start: date | None, end: date | None, by: str | None, source: str | None = None
 ) -> dict[str, Any]:
     """Flow counts, revenue, win rate and conversions for [start, end] (both included; None = open)."""
-    today = datetime.now(UTC).date()
+    today = clock.today()
     period: Period = from_inclusive(start, end)
     leads = load_leads(engine, source_system=source)
     present = stages_present(leads)

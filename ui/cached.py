@@ -9,7 +9,7 @@ they keep is small: a few dataclasses and frames of tens of rows, or the leads b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 import streamlit as st
@@ -31,6 +31,7 @@ from core.quota import (
 from core.revenue import Alignment, alignment, revenue_by
 from core.stats import Rate
 from core.trends import latest_event_day
+from db import clock
 from ui.data import CACHE_SECONDS, generation, leads, people, quotas, traffic
 from ui.db import database_url
 
@@ -181,4 +182,4 @@ def kpi_data(nothing_yet: str) -> KpiData:
     if last_event is None:
         st.info(nothing_yet, icon=":material/inbox:")
         st.stop()
-    return KpiData(all_leads, names, last_event, datetime.now(UTC).date())
+    return KpiData(all_leads, names, last_event, clock.today())

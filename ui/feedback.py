@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.feedback import EDIT_DAYS
 from core.sla import OwnerStatus, owner_status
+from db import clock
 from db.access import AccessDenied
 from db.engine import read_session, write_session
 from db.feedback import LeadToRate as LeadToRate
@@ -24,9 +25,7 @@ def my_sla_status(user: CurrentUser) -> OwnerStatus:
     with read_session(engine()) as session:
         terms = agreements(session)
     owners = owners_for(engine(), user.id)
-    return owner_status(
-        leads(), ratings(), owners, now=datetime.now(UTC).replace(tzinfo=None), agreements=terms
-    )
+    return owner_status(leads(), ratings(), owners, now=clock.now().replace(tzinfo=None), agreements=terms)
 
 
 def my_queue(user: CurrentUser) -> Queue:

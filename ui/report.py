@@ -3,13 +3,12 @@ file with a spreadsheet-safe CSV per table. Built only when clicked (a report ca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from core.report import report_csvs, report_zip
 from core.weekly import WeeklySync
 from core.weekly_report import report_sections
+from db import clock
 from db.engine import read_session
 from db.report import actions_table, week_report_html
 from ui.criteria import criteria_activations
@@ -20,7 +19,7 @@ def _report_parts(sync: WeeklySync) -> tuple[str, dict[str, bytes]]:
     with read_session(engine()) as session:
         actions = actions_table(session, sync.week)
     activations = criteria_activations()
-    html = week_report_html(sync, actions, activations, made_at=datetime.now(UTC))
+    html = week_report_html(sync, actions, activations, made_at=clock.now())
     return html, report_csvs(report_sections(sync, actions, activations))
 
 

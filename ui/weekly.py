@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -30,6 +30,7 @@ from core.weekly import (
     weekly_sync,
 )
 from core.weekly_report import segments_table
+from db import clock
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
 from db.report import agreements as stored_agreements
@@ -88,7 +89,7 @@ def _sync(
 def week_sync(version: DataVersion, week: str) -> WeeklySync:
     """The week's numbers, judged now (to the hour, so viewers within the hour share one computation),
     computed again when a rating is given or changed."""
-    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    now = clock.now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
     return _sync(version, week, rating_stamp(engine()), agreements(), now)
 
 

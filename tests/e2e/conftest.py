@@ -11,11 +11,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import pytest
 
+from db import clock
 from db.demo import seed_demo
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
@@ -64,7 +64,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{folder / 'huddle.db'}"
     engine = make_engine(url)
     upgrade_to_head(engine)
-    seed_demo(engine, leads=3000, seed=7, today=date.today())
+    seed_demo(engine, leads=3000, seed=7, today=clock.today())
     engine.dispose()
     return url
 

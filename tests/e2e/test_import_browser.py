@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from db import clock
 from tests.e2e.conftest import screenshot, settle
 from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in
 
@@ -18,7 +18,7 @@ NEW_LEADS = 37
 
 
 def _csv(folder: Path, *, bad_row: bool = False) -> Path:
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.today().isoformat()
     lines = ["Lead ID,Create Date,Lead Source,Lead Owner,Amount"]
     lines += [f"E2E-{n},{today},Webinar,rep,{n * 10}" for n in range(NEW_LEADS)]
     if bad_row:

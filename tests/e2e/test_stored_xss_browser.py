@@ -9,13 +9,13 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from db import clock
 from db.access import OPERATOR
 from db.demo import seed_demo
 from db.engine import make_engine, write_session
@@ -106,7 +106,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile
     url = f"sqlite:///{folder / 'huddle.db'}"
     engine = make_engine(url)
     upgrade_to_head(engine)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     seed_demo(engine, leads=400, seed=7, today=today)
     result = import_csv(
         engine, hostile_csv(today.isoformat()), parse_mapping(MAPPING), file_name=f"{IMG}.csv"

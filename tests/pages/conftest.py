@@ -6,13 +6,13 @@ import itertools
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from db import clock
 from db.demo import seed_demo
 from db.engine import make_engine, write_session
 from db.migrate import upgrade_to_head
@@ -37,7 +37,7 @@ def _database(path: Path, *, leads: int | None) -> str:
     engine = make_engine(url)
     upgrade_to_head(engine)
     if leads:
-        seed_demo(engine, leads=leads, seed=7, today=date.today())
+        seed_demo(engine, leads=leads, seed=7, today=clock.today())
     engine.dispose()
     return url
 

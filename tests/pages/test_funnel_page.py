@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.filters import apply_filters, parse_filters
 from core.funnel import funnel
 from core.trends import latest_event_day
+from db import clock
 from db.criteria import approve, propose_version
 from db.demo import LAUNCH_RULES
 from db.engine import make_engine, write_session
@@ -35,7 +36,7 @@ def test_a_shared_link_reproduces_the_view(app_env: str) -> None:
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="filter_period").value == "last_quarter"
     assert at.sidebar.selectbox(key="filter_source").value == source
-    today = datetime.now(UTC).date()
+    today = clock.today()
     anchor = min(today, latest_event_day(leads) or today)
     filters, _ = parse_filters({"period": "last_quarter", "source": source})
     expected = funnel(
@@ -118,7 +119,7 @@ def _approve_version_2(url: str, at: datetime) -> None:
 
 
 def test_the_trend_marks_the_day_a_new_criteria_version_came_into_force(fresh_app_env: str) -> None:
-    today = datetime.now(UTC).date()
+    today = clock.today()
     activated = datetime.combine(today - timedelta(days=10), time(15), UTC)
     _approve_version_2(fresh_app_env, activated)
     at = _funnel_page("manager")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 from streamlit.testing.v1 import AppTest
@@ -12,6 +12,7 @@ from core.kpis import win_rate
 from core.quota import Scope, scope_leads, scope_target
 from core.revenue import alignment
 from core.trends import latest_event_day
+from db import clock
 from db.engine import make_engine
 from db.frames import load_leads, load_people, load_quotas
 from tests.pages.conftest import PROJECT_ROOT, logged_in_app
@@ -28,7 +29,7 @@ def _page(username: str, path: str, **params: str) -> AppTest:
 def _data(url: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, date]:
     engine = make_engine(url)
     leads, people, quotas = load_leads(engine), load_people(engine), load_quotas(engine)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     return leads, people, quotas, min(today, latest_event_day(leads) or today)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.kpis import headline
 from core.periods import month_to_date
 from core.trends import latest_event_day
+from db import clock
 from db.engine import make_engine
 from db.frames import load_leads
 from db.models import Role
@@ -94,7 +94,7 @@ def test_overview_numbers_are_the_core_numbers(app_env: str) -> None:
     at.switch_page("screens/overview.py").run()
     assert not at.exception
     leads = load_leads(make_engine(app_env))
-    today = datetime.now(UTC).date()
+    today = clock.today()
     anchor = min(today, latest_event_day(leads) or today)
     expected = headline(leads, month_to_date(anchor), today=today)
     shown = {m.label: m.value for m in at.metric}
@@ -153,7 +153,7 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     from db.importing.run import import_csv
 
     engine = _use_database_with_only_an_exec(tmp_path / "wins-only.db", monkeypatch)  # type: ignore[operator]
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.today().isoformat()
     wins_only = f"id,created,won\n1,{today},{today}\n2,{today},\n".encode()
     mapping = parse_mapping(
         '[source]\nname = "shop"\n[columns]\nexternal_id = "id"\ncreated_date = "created"\n'

@@ -5,7 +5,7 @@ manager) ticks it off."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from core.definitions import DEFINITIONS
+from db import clock
 from db.access import OPERATOR
 from db.action_items import week_monday, week_of
 from db.criteria import VersionView, versions
@@ -304,7 +305,7 @@ def _items(url: str) -> dict[str, ActionItem]:
 def test_the_owner_ticks_off_their_item_and_sees_only_their_own_done_buttons(fresh_app_env: str) -> None:
     """The demo raised two items one and two weeks ago that are still open: this week's meeting sees both,
     carried over; the rep owns one of them."""
-    today = date.today()
+    today = clock.today()
     week = week_of(today)
     items = _items(fresh_app_env)
     mine, theirs = items["Call back every MQL older than 24 h"], items["Refresh the Retail promo targeting"]
@@ -327,7 +328,7 @@ def test_the_owner_ticks_off_their_item_and_sees_only_their_own_done_buttons(fre
 
 
 def test_a_manager_may_tick_off_anyones_item_and_anyone_adds_one(fresh_app_env: str) -> None:
-    week = week_of(date.today())
+    week = week_of(clock.today())
     theirs = _items(fresh_app_env)["Refresh the Retail promo targeting"]
     at = _actions_app(fresh_app_env, "manager", week)
     assert f"actions_done_{theirs.id}" in [b.key for b in at.button if b.label == "Done"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.sla import scorecard
 from core.weekly import judged_at, last_complete_week, week_period
+from db import clock
 from db.engine import make_engine, read_session
 from db.feedback import load_rating_rows
 from db.frames import load_leads
@@ -60,11 +59,11 @@ def test_every_role_sees_every_section(app_env: str, username: str) -> None:
 def test_the_sla_numbers_are_the_cores(app_env: str) -> None:
     at = _weekly("manager")
     engine = make_engine(app_env)
-    week = last_complete_week(min(datetime.now(UTC).date(), load_leads(engine)["created_at"].max().date()))  # type: ignore[union-attr]
+    week = last_complete_week(min(clock.today(), load_leads(engine)["created_at"].max().date()))  # type: ignore[union-attr]
     period = week_period(week)
     with read_session(engine) as session:
         terms = agreements(session)
-    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    now = clock.now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
     card = scorecard(
         load_leads(engine), load_rating_rows(engine), period, as_of=judged_at(period, now), agreements=terms
     )
