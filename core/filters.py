@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from core.periods import DEFAULT_PRESET, PRESETS, Period, comparison_period, preset_period
+from core.periods import DEFAULT_PRESET, PRESETS, Period, comparison_period, default_preset, preset_period
 
 ALL = "All"
 # The query-string keys, short because people paste these links into chat.
@@ -46,18 +46,19 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def parse_filters(params: Mapping[str, str | list[str]]) -> tuple[Filters, list[str]]:
-    """The filters a URL asks for, and a note for each part that could not be used (a typo in a shared
-    link falls back to the default instead of breaking the page)."""
+def parse_filters(params: Mapping[str, str | list[str]], today: date) -> tuple[Filters, list[str]]:
+    """The filters a URL asks for on `today`, and a note for each part that could not be used (a typo in a
+    shared link falls back to the default instead of breaking the page)."""
     notes: list[str] = []
-    preset = _one(params.get("period")) or DEFAULT_PRESET
+    default = default_preset(today)
+    preset = _one(params.get("period")) or default
     if preset not in PRESETS:
-        notes.append(f"“{preset}” is not a period; showing {PRESETS[DEFAULT_PRESET].lower()}.")
-        preset = DEFAULT_PRESET
+        notes.append(f"“{preset}” is not a period; showing {PRESETS[default].lower()}.")
+        preset = default
     first, last = _day(_one(params.get("from"))), _day(_one(params.get("to")))
     if preset == "custom" and (first is None or last is None or last < first):
         notes.append("A custom period needs from and to dates (YYYY-MM-DD), from on or before to.")
-        preset, first, last = DEFAULT_PRESET, None, None
+        preset, first, last = default, None, None
     if preset != "custom":
         first = last = None
     filters = Filters(
@@ -71,10 +72,10 @@ def parse_filters(params: Mapping[str, str | list[str]]) -> tuple[Filters, list[
     return filters, notes
 
 
-def filters_to_params(filters: Filters) -> dict[str, str]:
-    """The query string of these filters; defaults are left out so links stay short."""
+def filters_to_params(filters: Filters, today: date) -> dict[str, str]:
+    """The query string of these filters on `today`; defaults are left out so links stay short."""
     params: dict[str, str] = {}
-    if filters.preset != DEFAULT_PRESET:
+    if filters.preset != default_preset(today):
         params["period"] = filters.preset
     if filters.preset == "custom" and filters.first and filters.last:
         params["from"], params["to"] = filters.first.isoformat(), filters.last.isoformat()

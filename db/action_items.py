@@ -14,7 +14,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from core.weekly import week_label, week_period
-from db import audit
+from db import audit, clock
 from db.access import POLICY, Action, Actor, Operator, authorize
 from db.models import ActionItem, User
 
@@ -202,7 +202,7 @@ def items_for_week(session: Session, week: str, *, today: date | None = None) ->
     )
     rows = session.exec(select(ActionItem).where((col(ActionItem.meeting_week) == week) | earlier)).all()
     names = {int(i or 0): name for i, name in session.exec(select(User.id, User.name)).all()}
-    day = today or datetime.now(UTC).date()
+    day = today or clock.today()
     views = [_view(item, week, names, day) for item in rows]
     return sorted(views, key=lambda v: (not v.is_open, v.due_date or date.max, v.id))
 

@@ -1,13 +1,13 @@
-"""Overview: this month so far against the same days of last month, for both teams."""
-
-from datetime import UTC, datetime
+"""Overview: this month so far against the same days of last month (in a month's first days, the last
+complete month against the one before), for both teams."""
 
 import streamlit as st
 
 from core.charts import weekly_flow_chart
 from core.kpis import headline, records_losses
-from core.periods import month_to_date, previous_month_same_span
+from core.periods import headline_months, month_is_young
 from core.trends import last_complete_week_end, latest_event_day, weekly_flow
+from ui import clock
 from ui.auth import demo_banner
 from ui.data import leads
 from ui.widgets import count_metric, money_metric, rate_metric
@@ -24,11 +24,14 @@ if last_event is None:
     )
     st.stop()
 
-today = datetime.now(UTC).date()
+today = clock.today()
 anchor = min(today, last_event)
-this_period, last_period = month_to_date(anchor), previous_month_same_span(anchor)
+this_period, last_period = headline_months(anchor)
 now, before = headline(frame, this_period, today=today), headline(frame, last_period, today=today)
-st.caption(f"{this_period.label} against {last_period.label} — the same days of each month.")
+if month_is_young(anchor):
+    st.caption(f"{this_period.label} against {last_period.label}: this month is only a few days old.")
+else:
+    st.caption(f"{this_period.label} against {last_period.label} — the same days of each month.")
 if anchor < today:
     st.caption(f"This data ends on {anchor:%B %d, %Y}, so the comparison is for its last month.")
 

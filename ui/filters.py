@@ -51,7 +51,7 @@ def sidebar_filters(
     in_link = {k: st.query_params.get_all(k) for k in KEYS if k in st.query_params}
     # Moving to another screen drops the query string; the filters follow the viewer from screen to screen.
     remembered = st.session_state.get(REMEMBERED_KEY, {})
-    asked, notes = parse_filters(in_link or {k: [v] for k, v in remembered.items()})
+    asked, notes = parse_filters(in_link or {k: [v] for k, v in remembered.items()}, today)
     teams = sorted(people.get_column("team").drop_nulls().unique().to_list())
     sources, segments = _choices(leads.get_column("source")), _choices(leads.get_column("company_size"))
     asked = known_values(asked, teams, sources, segments)
@@ -80,7 +80,7 @@ def sidebar_filters(
         )
     for note in notes:
         st.warning(f"This link asked for something Huddle cannot show. {note}", icon=":material/link_off:")
-    wanted = filters_to_params(chosen)
+    wanted = filters_to_params(chosen, today)
     st.session_state[REMEMBERED_KEY] = wanted
     if wanted != {k: st.query_params.get(k) for k in KEYS if k in st.query_params}:
         st.query_params.from_dict(wanted)

@@ -14,10 +14,30 @@ TODAY = date(2026, 11, 23)
 
 
 def test_an_empty_query_string_is_this_month() -> None:
-    filters, notes = parse_filters({})
+    filters, notes = parse_filters({}, TODAY)
     assert filters == Filters() and notes == []
     assert (filters.period(TODAY).start, filters.period(TODAY).last_day) == (date(2026, 11, 1), TODAY)
-    assert filters_to_params(filters) == {}
+    assert filters_to_params(filters, TODAY) == {}
+
+
+def test_in_a_months_first_days_the_default_is_the_last_complete_month() -> None:
+    # Until the 7th, month to date is under a week: the page opens on last month, and a link without a
+    # period means what the page showed the day it was copied.
+    for day in (date(2026, 12, 1), date(2026, 12, 6), date(2027, 1, 1)):
+        filters, notes = parse_filters({}, day)
+        assert (filters.preset, notes) == ("last_month", [])
+        assert filters_to_params(filters, day) == {}
+        assert filters_to_params(Filters(preset="this_month"), day) == {"period": "this_month"}
+    december = parse_filters({}, date(2026, 12, 2))[0].period(date(2026, 12, 2))
+    assert (december.start, december.last_day, december.label) == (
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        "November 2026",
+    )
+    assert parse_filters({}, date(2026, 12, 7))[0].preset == "this_month"
+    assert parse_filters({"period": "fortnight"}, date(2026, 12, 1))[1] == [
+        "“fortnight” is not a period; showing last month."
+    ]
 
 
 def test_a_custom_period_round_trips_through_the_url() -> None:
@@ -28,24 +48,24 @@ def test_a_custom_period_round_trips_through_the_url() -> None:
         "team": "West",
         "segment": "11-50",
     }
-    filters, notes = parse_filters(params)
+    filters, notes = parse_filters(params, TODAY)
     assert notes == []
     assert (filters.first, filters.last, filters.team, filters.segment) == (
         date(2026, 1, 5), date(2026, 1, 11), "West", "11-50"
     )  # fmt: skip
-    assert filters_to_params(filters) == params
+    assert filters_to_params(filters, TODAY) == params
     comparison = filters.comparison(TODAY)
     assert (comparison.start, comparison.last_day) == (date(2025, 12, 29), date(2026, 1, 4))
 
 
 def test_a_broken_link_falls_back_with_a_note() -> None:
-    filters, notes = parse_filters({"period": "fortnight", "source": ["ads", "seo"]})
+    filters, notes = parse_filters({"period": "fortnight", "source": ["ads", "seo"]}, TODAY)
     assert filters.preset == "this_month" and filters.source == "seo"  # the last value wins
     assert notes == ["“fortnight” is not a period; showing this month."]
-    filters, notes = parse_filters({"period": "custom", "from": "2026-02-30", "to": "2026-03-01"})
+    filters, notes = parse_filters({"period": "custom", "from": "2026-02-30", "to": "2026-03-01"}, TODAY)
     assert filters == Filters() and "needs from and to dates" in notes[0]
     # Dates without a custom period are ignored, not an error.
-    filters, notes = parse_filters({"period": "last_week", "from": "2026-01-01"})
+    filters, notes = parse_filters({"period": "last_week", "from": "2026-01-01"}, TODAY)
     assert (filters.preset, filters.first, notes) == ("last_week", None, [])
 
 

@@ -10,10 +10,13 @@ from core.periods import (
     Period,
     comparison_period,
     from_inclusive,
+    headline_months,
+    last_month,
     month_to_date,
     preset_period,
     previous_month_same_span,
     same_period_last_year,
+    span_label,
 )
 
 
@@ -111,3 +114,57 @@ def test_custom_period_includes_both_days_and_refuses_a_backwards_range() -> Non
         preset_period("custom", MONDAY, date(2026, 1, 11), date(2026, 1, 5))
     with pytest.raises(ValueError, match="unknown period preset"):
         preset_period("fortnight", MONDAY)
+
+
+def test_a_one_day_range_is_written_as_one_day() -> None:
+    assert span_label(date(2026, 12, 1), date(2026, 12, 1)) == "Dec 1"
+    assert span_label(date(2026, 11, 30), date(2026, 12, 6)) == "Nov 30 – Dec 6"
+    assert span_label(date(2026, 12, 28), date(2027, 1, 3)) == "Dec 28 2026 – Jan 3 2027"
+    assert span_label(date(2026, 12, 1), date(2026, 12, 1), year=True) == "Dec 1 2026"
+
+
+FIRST_OF_MONTH = date(2026, 12, 1)
+NEW_YEAR = date(2027, 1, 1)
+LEAP_DAY = date(2028, 2, 29)
+
+
+def test_periods_on_the_first_of_a_month() -> None:
+    assert month_to_date(FIRST_OF_MONTH) == Period(FIRST_OF_MONTH, date(2026, 12, 2), "Dec 1")
+    assert previous_month_same_span(FIRST_OF_MONTH).label == "Nov 1"
+    assert last_month(FIRST_OF_MONTH) == Period(date(2026, 11, 1), FIRST_OF_MONTH, "November 2026")
+    # The Overview then compares the last complete month with the one before it.
+    assert headline_months(FIRST_OF_MONTH) == (
+        Period(date(2026, 11, 1), date(2026, 12, 1), "November 2026"),
+        Period(date(2026, 10, 1), date(2026, 11, 1), "October 2026"),
+    )
+    assert headline_months(date(2026, 12, 7))[0] == Period(date(2026, 12, 1), date(2026, 12, 8), "Dec 1–7")
+    this_month = preset_period("this_month", FIRST_OF_MONTH)
+    assert comparison_period("this_month", this_month).label == "Nov 1 2026"
+    assert comparison_period("last_month", last_month(FIRST_OF_MONTH)) == last_month(date(2026, 11, 1))
+
+
+def test_periods_on_a_monday() -> None:
+    assert preset_period("this_week", MONDAY).label == "Mon Nov 23, the week's first day"
+    assert preset_period("this_week", THURSDAY).label == "week of Nov 23, to Nov 26"
+    assert comparison_period("this_week", preset_period("this_week", MONDAY)).label == "Nov 16"
+    assert preset_period("last_week", MONDAY).label == "week of Nov 16"
+
+
+def test_periods_on_new_years_day() -> None:
+    assert month_to_date(NEW_YEAR).label == "Jan 1"
+    assert previous_month_same_span(NEW_YEAR) == Period(date(2026, 12, 1), date(2026, 12, 2), "Dec 1")
+    assert last_month(NEW_YEAR) == Period(date(2026, 12, 1), NEW_YEAR, "December 2026")
+    assert preset_period("quarter_to_date", NEW_YEAR) == Period(
+        NEW_YEAR, date(2027, 1, 2), "Q1 2027 so far (Jan 1)"
+    )
+    assert _days(preset_period("last_quarter", NEW_YEAR)) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert comparison_period("this_month", month_to_date(NEW_YEAR)).label == "Dec 1 2026"
+
+
+def test_periods_on_february_29th() -> None:
+    assert month_to_date(LEAP_DAY) == Period(date(2028, 2, 1), date(2028, 3, 1), "Feb 1–29")
+    # January has a 29th: the same days; a year earlier February ends on the 28th.
+    assert previous_month_same_span(LEAP_DAY).label == "Jan 1–29"
+    assert same_period_last_year(month_to_date(LEAP_DAY)).label == "Feb 1–28 2027"
+    assert headline_months(LEAP_DAY)[0].label == "Feb 1–29"
+    assert preset_period("quarter_to_date", LEAP_DAY).label == "Q1 2028 so far (Jan 1 – Feb 29)"

@@ -38,7 +38,7 @@ def test_a_shared_link_reproduces_the_view(app_env: str) -> None:
     assert at.sidebar.selectbox(key="filter_source").value == source
     today = clock.today()
     anchor = min(today, latest_event_day(leads) or today)
-    filters, _ = parse_filters({"period": "last_quarter", "source": source})
+    filters, _ = parse_filters({"period": "last_quarter", "source": source}, today)
     expected = funnel(
         apply_filters(leads, people, filters), load_traffic(engine), filters.period(anchor), today=today
     )

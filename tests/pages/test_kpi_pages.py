@@ -49,7 +49,7 @@ def test_an_executive_follows_a_link_to_one_teams_last_quarter(app_env: str) -> 
     scope_box = at.sidebar.selectbox(key="quota_scope")
     assert scope_box.options[0] == team and all(o.startswith("Rep: ") for o in scope_box.options[1:])
 
-    filters, _ = parse_filters({"period": "last_quarter", "team": team})
+    filters, _ = parse_filters({"period": "last_quarter", "team": team}, anchor)
     period = filters.period(anchor)
     frame = apply_filters(leads, people, filters)
     team_id = people.filter(pl.col("team") == team)["team_id"][0]
@@ -96,7 +96,7 @@ def test_a_marketer_checks_one_sources_revenue(app_env: str) -> None:
     leads, people, quotas, anchor = _data(app_env)
     at = _page("marketer", "screens/revenue.py", period="last_quarter", source="paid_search")
     assert not at.exception, at.exception
-    filters, _ = parse_filters({"period": "last_quarter", "source": "paid_search"})
+    filters, _ = parse_filters({"period": "last_quarter", "source": "paid_search"}, anchor)
     period = filters.period(anchor)
     frame = apply_filters(leads, people, filters)
     expected = alignment(frame, period, scope_target(frame, quotas, people, period, Scope("company")))

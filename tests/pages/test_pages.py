@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.kpis import headline
-from core.periods import month_to_date
+from core.periods import headline_months
 from core.trends import latest_event_day
 from db import clock
 from db.engine import make_engine
@@ -96,7 +96,7 @@ def test_overview_numbers_are_the_core_numbers(app_env: str) -> None:
     leads = load_leads(make_engine(app_env))
     today = clock.today()
     anchor = min(today, latest_event_day(leads) or today)
-    expected = headline(leads, month_to_date(anchor), today=today)
+    expected = headline(leads, headline_months(anchor)[0], today=today)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Leads"] == f"{expected.stages['leads']:,}"
     assert shown["MQLs"] == f"{expected.stages['mql']:,}"
