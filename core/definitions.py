@@ -1,4 +1,4 @@
-"""The one registry of what every number means (../shared/METRICS.md), shown as help beside each number."""
+"""The one registry of what every number means (docs/METRICS.md), shown as help beside each number."""
 
 from __future__ import annotations
 

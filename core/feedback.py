@@ -1,5 +1,5 @@
 """The lead-feedback loop's pure parts: the reasons a rep can give, a rep's queue of MQLs to rate, and
-the coverage and calibration views (../shared/METRICS.md, "Lead-quality feedback" and the SLA)."""
+the coverage and calibration views (docs/METRICS.md, "Lead-quality feedback" and the SLA)."""
 
 from __future__ import annotations
 

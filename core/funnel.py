@@ -1,5 +1,5 @@
 """The Funnel page's numbers: flow counts from website sessions to won deals, cohort conversion between
-each pair of stages, stage velocity, trends and breakdowns, all per ../shared/METRICS.md.
+each pair of stages, stage velocity, trends and breakdowns, all per docs/METRICS.md.
 """
 
 from __future__ import annotations

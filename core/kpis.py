@@ -1,4 +1,4 @@
-"""Funnel numbers per ../shared/METRICS.md: flow counts, cohort conversion, win rate, revenue, cycle.
+"""Funnel numbers per docs/METRICS.md: flow counts, cohort conversion, win rate, revenue, cycle.
 
 Every function takes a leads frame of core.schema.LEADS_SCHEMA (eager or lazy). Flow counts say how many
 leads reached a stage inside a period; conversion follows a cohort; the two are never divided into

@@ -1,4 +1,4 @@
-"""Quota attainment, the win-rate trend, the sales cycle and the leaderboard, per ../shared/METRICS.md.
+"""Quota attainment, the win-rate trend, the sales cycle and the leaderboard, per docs/METRICS.md.
 
 Quotas are per rep or per team, for a month or a quarter (`period_end` is the last day, included). A
 team's quota is its own where an admin set one for that month, else the sum of its reps' quotas; the

@@ -1,6 +1,6 @@
 """Revenue alignment: revenue against target, the marketing-sourced share of pipeline and revenue,
 pipeline coverage of the quota still to reach, and revenue by the source and campaign that brought the
-lead, each against the previous period and the same period last year (../shared/METRICS.md).
+lead, each against the previous period and the same period last year (docs/METRICS.md).
 """
 
 from __future__ import annotations

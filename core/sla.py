@@ -1,4 +1,4 @@
-"""The two-sided service level agreement (../shared/METRICS.md, "The service level agreement").
+"""The two-sided service level agreement (docs/METRICS.md, "The service level agreement").
 
 Marketing's side: MQLs delivered against the committed number, and the share of them sales rated 4-5.
 Sales' side: speed to lead (MQL to first sales touch) as a median and the share within the agreed hours,

@@ -1,4 +1,4 @@
-"""The layer rules of ../shared/ARCHITECTURE.md, checked by reading every import."""
+"""The layer rules of docs/ARCHITECTURE.md, checked by reading every import."""
 
 from __future__ import annotations
 

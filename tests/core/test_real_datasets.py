@@ -1,4 +1,4 @@
-"""The figures of ../shared/datasets/README.md, read off the same core functions the pages use.
+"""The figures of docs/DATASETS.md, read off the same core functions the pages use.
 
 The frames are built straight from the raw CSVs here (the importer has its own tests); this checks that
 the metric definitions reproduce numbers computed independently from the exports.

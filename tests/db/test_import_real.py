@@ -1,4 +1,4 @@
-"""Importing the two real exports reproduces every figure of ../shared/datasets/README.md, on both backends.
+"""Importing the two real exports reproduces every figure of docs/DATASETS.md, on both backends.
 
 The figures are read back through `python -m db kpis --json` (the CLI) and the same core functions the
 pages use; re-importing a data set changes nothing.

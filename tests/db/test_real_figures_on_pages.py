@@ -1,4 +1,4 @@
-"""The figures of ../shared/datasets/README.md, read off the functions the KPI screens call, after a real
+"""The figures of docs/DATASETS.md, read off the functions the KPI screens call, after a real
 import on SQLite and PostgreSQL: what the board shows is what the data says."""
 
 from __future__ import annotations
