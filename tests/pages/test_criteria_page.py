@@ -97,7 +97,7 @@ def test_a_marketer_sees_the_version_in_force_the_evidence_and_the_suggestion(ap
     assert backtest["Current"].iloc[0] == f"{tuning.before.mql_count:,}"
     assert backtest["Proposed"].iloc[0] == f"{tuning.after.mql_count:,}"
     assert list(mine["Your version"]) == list(backtest["Proposed"])  # the editor starts from the suggestion
-    assert [b.label for b in at.button] == ["Propose"]  # no draft, no retired version yet
+    assert [b.label for b in at.main.button] == ["Propose"]  # no draft, no retired version yet
 
 
 def test_the_what_if_backtest_follows_the_threshold(app_env: str) -> None:
@@ -115,7 +115,7 @@ def test_executives_and_managers_cannot_edit(app_env: str, username: str) -> Non
     assert not at.exception, at.exception
     assert "Try a change" not in [h.value for h in at.subheader]
     assert not at.number_input
-    assert [b.label for b in at.button] == []
+    assert [b.label for b in at.main.button] == []
 
 
 def test_a_rep_is_refused_even_past_the_navigation(app_env: str) -> None:

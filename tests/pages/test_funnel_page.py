@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.filters import apply_filters, parse_filters
 from core.funnel import funnel
+from core.periods import default_preset
 from core.trends import latest_event_day
 from db import clock
 from db.criteria import approve, propose_version
@@ -49,11 +50,13 @@ def test_a_shared_link_reproduces_the_view(app_env: str) -> None:
     assert at.query_params == {"period": "last_quarter", "source": source}
 
 
-def test_a_broken_link_says_so_and_shows_this_month(app_env: str) -> None:
+def test_a_broken_link_says_so_and_shows_the_default_period(app_env: str) -> None:
     at = _funnel_page("rep", period="fortnight", team="Nobody")
     assert not at.exception
     assert any("fortnight" in w.value for w in at.warning)
-    assert at.sidebar.selectbox(key="filter_period").value == "this_month"
+    leads = load_leads(make_engine(app_env))
+    anchor = min(clock.today(), latest_event_day(leads) or clock.today())
+    assert at.sidebar.selectbox(key="filter_period").value == default_preset(anchor)
     assert at.sidebar.selectbox(key="filter_team").value == "All"
     assert at.query_params == {}
 

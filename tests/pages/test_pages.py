@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -153,8 +154,9 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     from db.importing.run import import_csv
 
     engine = _use_database_with_only_an_exec(tmp_path / "wins-only.db", monkeypatch)  # type: ignore[operator]
-    today = clock.today().isoformat()
-    wins_only = f"id,created,won\n1,{today},{today}\n2,{today},\n".encode()
+    # The data ends on the last day of a month, so the Overview shows that whole month on any date.
+    day = (clock.today().replace(day=1) - timedelta(days=1)).isoformat()
+    wins_only = f"id,created,won\n1,{day},{day}\n2,{day},\n".encode()
     mapping = parse_mapping(
         '[source]\nname = "shop"\n[columns]\nexternal_id = "id"\ncreated_date = "created"\n'
         'mql_date = "created"\nclose_date = "won"\n[outcome]\nclosed_means = "won"\n'
