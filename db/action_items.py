@@ -135,7 +135,7 @@ def add_item(
         due_date=due_date,
         meeting_week=meeting_week,
         created_by_id=int(person.id or 0),
-        created_at=now or datetime.now(UTC),
+        created_at=now or clock.now(),
     )
     session.add(item)
     session.flush()
@@ -163,7 +163,7 @@ def close_item(*, session: Session, actor: Actor, item_id: int, now: datetime | 
     person = _closer(session, actor, item)
     if item.closed_at is not None:
         return item
-    item.closed_at, item.closed_by_id = now or datetime.now(UTC), person.id
+    item.closed_at, item.closed_by_id = now or clock.now(), person.id
     session.add(item)
     session.flush()
     _record(session, person, "action_items.close", item)

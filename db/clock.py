@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, date, datetime, time
+import time as time_module
+from datetime import UTC, date, datetime, time, timedelta
 
 from db.settings import get_settings
 
 PINNED_DAY_VARIABLE = "HUDDLE_TODAY"
-# A pinned day's "now" is its noon: the same moment on every run, inside working hours.
+# A pinned day's "now" starts at its noon when the process starts and then runs on, so writes made one
+# after another (a rating, then its change) keep their order, and each run starts at the same moment.
 PINNED_TIME = time(12, 0)
+_STARTED = time_module.monotonic()
 
 
 class BadPinnedDay(ValueError):
@@ -44,6 +47,9 @@ def today() -> date:
 
 
 def now() -> datetime:
-    """The current moment (aware, UTC), or noon of the pinned day."""
+    """The current moment (aware, UTC); on a pinned day, its noon plus the time since this process began."""
     day = pinned_day()
-    return datetime.now(UTC) if day is None else datetime.combine(day, PINNED_TIME, tzinfo=UTC)
+    if day is None:
+        return datetime.now(UTC)
+    ran = timedelta(seconds=time_module.monotonic() - _STARTED)
+    return datetime.combine(day, PINNED_TIME, tzinfo=UTC) + ran

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, case, event, func, inspect, text, update
 from sqlmodel import Session, col, select
 
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
-from db import audit
+from db import audit, clock
 from db.access import Actor, Operator, deny
 from db.models import (
     CriteriaComment,
@@ -240,7 +240,7 @@ def propose_version(
         rationale=reason,
         based_on_id=based_on_id,
         proposed_by_id=person.id if person else None,
-        proposed_at=_utc(now or datetime.now(UTC)),
+        proposed_at=_utc(now or clock.now()),
     )
     session.add(version)
     session.flush()
@@ -305,7 +305,7 @@ def comment(
         author_id=int(person.id or 0),
         kind="comment",
         text=_required_text(text, "a comment"),
-        at=_utc(now or datetime.now(UTC)),
+        at=_utc(now or clock.now()),
     )
     session.add(entry)
     _record(session, actor, "criteria.comment", version, "")
@@ -323,7 +323,7 @@ def reject(
     version = _draft(session, version_id, lock=True)
     version.status = CriteriaStatus.rejected
     session.add(version)
-    _add_comment(session, version_id, person, "reject", why, _utc(now or datetime.now(UTC)))
+    _add_comment(session, version_id, person, "reject", why, _utc(now or clock.now()))
     _record(session, actor, "criteria.reject", version, "")
     session.flush()
     return version
@@ -339,7 +339,7 @@ def approve(
     before is retired, and the leads not yet handed to sales are re-scored under it."""
     person = _authorize(session, actor, SALES_MANAGERS, "criteria.approve", version_id)
     assert person is not None
-    moment = _utc(now or datetime.now(UTC))
+    moment = _utc(now or clock.now())
     _lock_versions(session)
     version = _draft(session, version_id)
     if version.proposed_by_id == person.id:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from core.feedback import REASONS, can_still_change
-from db import audit
+from db import audit, clock
 from db.access import Actor, Operator, deny
 from db.models import AuditLog, Lead, LeadRating, LeadRatingHistory, Role, User
 
@@ -84,7 +84,7 @@ def rate_lead(*, session: Session, actor: Actor, rating: RatingIn, now: datetime
     """Record `actor`'s rating of a lead in the caller's unit of work (use db.engine.write_session); the
     current rating's id. A few plain statements, no ORM objects: fifty reps submitting at once on SQLite
     queue for one writer, so each write's own time is everyone's wait."""
-    moment = _utc(now or datetime.now(UTC))
+    moment = _utc(now or clock.now())
     owner_team = aliased(User)
     found = session.exec(
         select(Lead.owner_id, Lead.team_id, owner_team.team_id)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from core.sla import Terms
-from db import audit
+from db import audit, clock
 from db.access import Action, Actor, Operator, authorize
 from db.models import Role, SlaSetting, Team, User
 
@@ -166,7 +166,7 @@ def set_agreement(
     current = _newest(session, team_id)
     if current is not None and _agreement(current) == _agreement(setting):
         return current
-    setting.effective_from = _utc(now or datetime.now(UTC))
+    setting.effective_from = _utc(now or clock.now())
     setting.set_by_id = actor.id if isinstance(actor, User) else None
     session.add(setting)
     session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from core.feedback import EDIT_DAYS
 from core.sla import OwnerStatus, owner_status
@@ -33,7 +33,7 @@ def my_queue(user: CurrentUser) -> Queue:
 
 
 def my_recent_ratings(user: CurrentUser) -> list[RecentRating]:
-    since = datetime.now(UTC) - timedelta(days=EDIT_DAYS)
+    since = clock.now() - timedelta(days=EDIT_DAYS)
     return recent_ratings(engine(), rater_id=user.id, since=since)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 import streamlit as st
 
+from db import clock
 from db.engine import read_session
 from db.models import User
 from db.sla import (
@@ -187,7 +188,7 @@ def _save(user: CurrentUser, team_id: int | None, new: Agreement) -> str | None:
             follow_up_hours=new.follow_up_hours,
             rating_days=new.rating_days,
             acceptance_target=float(new.acceptance_target or 0),
-            now=datetime.now(UTC),
+            now=clock.now(),
         ),
         (SlaRefused,),
     )
