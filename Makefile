@@ -8,7 +8,7 @@ PORT ?= 8501
 HUDDLE_DEMO ?= 1
 export HUDDLE_DEMO
 
-.PHONY: run test lint typecheck pytest bench bench-import bench-kpis install install-dev browser clean
+.PHONY: run test test-dates lint typecheck pytest bench bench-import bench-kpis install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ pytest: install-dev browser
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# The whole suite again with the clock pinned (db.clock, HUDDLE_TODAY) to the days that used to break it:
+# a Monday that is the 1st of a month and of a quarter, and February 29th. .ci/run runs it after `make test`.
+PINNED_DAYS ?= 2029-10-01 2028-02-29
+test-dates: install-dev browser
+	@for day in $(PINNED_DAYS); do \
+		echo "== the whole suite with HUDDLE_TODAY=$$day"; \
+		HUDDLE_TODAY=$$day $(BIN)/python -m pytest -q || exit 1; \
+	done
 
 # Benchmarks print medians to compare runs by; none of them is part of `make test`.
 bench: install-dev
