@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.periods import headline_months
 from db import clock
 from tests.e2e.conftest import screenshot, settle
 from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in
@@ -18,9 +19,11 @@ NEW_LEADS = 37
 
 
 def _csv(folder: Path, *, bad_row: bool = False) -> Path:
-    today = clock.today().isoformat()
+    # The last day the Overview counts (today, or last month's last day in a month's first days).
+    day = headline_months(clock.today())[0].last_day
+    assert day is not None
     lines = ["Lead ID,Create Date,Lead Source,Lead Owner,Amount"]
-    lines += [f"E2E-{n},{today},Webinar,rep,{n * 10}" for n in range(NEW_LEADS)]
+    lines += [f"E2E-{n},{day.isoformat()},Webinar,rep,{n * 10}" for n in range(NEW_LEADS)]
     if bad_row:
         lines[5] = "E2E-4,31/02/2026,Webinar,rep,-5"
     path = folder / ("broken-leads.csv" if bad_row else "new-leads.csv")
