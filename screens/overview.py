@@ -29,7 +29,10 @@ anchor = min(today, last_event)
 this_period, last_period = headline_months(anchor)
 now, before = headline(frame, this_period, today=today), headline(frame, last_period, today=today)
 if month_is_young(anchor):
-    st.caption(f"{this_period.label} against {last_period.label}: this month is only a few days old.")
+    st.caption(
+        f"{this_period.label} against {last_period.label}: {anchor:%B} has only begun, so this is the last "
+        "complete month."
+    )
 else:
     st.caption(f"{this_period.label} against {last_period.label} — the same days of each month.")
 if anchor < today:
