@@ -56,9 +56,12 @@ def _short(day: date) -> str:
 
 def span_label(first: date, last: date, *, year: bool = False) -> str:
     """Both days included, as people write them: "Dec 1" for one day (never "Dec 1–1"), "Dec 1–7" inside
-    a month, "Nov 30 – Dec 6" across months; the year where the span crosses one, or when asked."""
+    a month, "Nov 30 – Dec 6" across months; the year where the span crosses one, or when asked (then a
+    whole month is its name: "November 2025")."""
     if first.year != last.year:
         return f"{_short(first)} {first.year} – {_short(last)} {last.year}"
+    if year and first.day == 1 and (last + timedelta(days=1)).day == 1 and first.month == last.month:
+        return f"{first:%B %Y}"  # a whole month, as a year-earlier comparison often is
     if first == last:
         text = _short(first)
     elif first.month == last.month:

@@ -121,6 +121,8 @@ def test_a_one_day_range_is_written_as_one_day() -> None:
     assert span_label(date(2026, 11, 30), date(2026, 12, 6)) == "Nov 30 – Dec 6"
     assert span_label(date(2026, 12, 28), date(2027, 1, 3)) == "Dec 28 2026 – Jan 3 2027"
     assert span_label(date(2026, 12, 1), date(2026, 12, 1), year=True) == "Dec 1 2026"
+    assert span_label(date(2025, 11, 1), date(2025, 11, 30), year=True) == "November 2025"
+    assert span_label(date(2025, 11, 1), date(2025, 11, 30)) == "Nov 1–30"
 
 
 FIRST_OF_MONTH = date(2026, 12, 1)
