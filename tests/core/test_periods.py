@@ -167,6 +167,6 @@ def test_periods_on_february_29th() -> None:
     assert month_to_date(LEAP_DAY) == Period(date(2028, 2, 1), date(2028, 3, 1), "Feb 1–29")
     # January has a 29th: the same days; a year earlier February ends on the 28th.
     assert previous_month_same_span(LEAP_DAY).label == "Jan 1–29"
-    assert same_period_last_year(month_to_date(LEAP_DAY)).label == "Feb 1–28 2027"
+    assert same_period_last_year(month_to_date(LEAP_DAY)).label == "February 2027"  # Feb 1-28: all of it
     assert headline_months(LEAP_DAY)[0].label == "Feb 1–29"
     assert preset_period("quarter_to_date", LEAP_DAY).label == "Q1 2028 so far (Jan 1 – Feb 29)"
