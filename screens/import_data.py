@@ -34,6 +34,7 @@ from ui.importing import (
     saved_mappings,
     show_result,
 )
+from ui.navigation import Role
 
 PREVIEW_ROWS = 5
 MAIN_FIELDS = frozenset(
@@ -45,9 +46,30 @@ FIELD_LABELS = {
     "mql_date": "MQL date",
     "sql_date": "SQL date",
 }
+OUTCOME_LABEL = "Outcome column (won / lost / open)"
+STAGE_LABEL = "Stage column (the furthest stage reached)"
 DISTINCT_VALUES_SHOWN = 30
 BY_HAND = "Map the columns by hand"
 FROM_FILE = "Upload a mapping file (.toml)"
+OLIST = "Olist marketing funnel"
+MAVEN = "Maven CRM sales opportunities"
+SAMPLES = {
+    OLIST: "8,000 marketing qualified leads of the Brazilian marketplace Olist and the 842 deals they "
+    "closed, published by Olist on Kaggle: two files.",
+    MAVEN: "8,800 sales opportunities of a made-up B2B company, with its sales teams, accounts and "
+    "products, from Maven Analytics' data playground: four files.",
+}
+
+
+def _field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+# What the hand-mapping form calls each place a problem may ask to map (the mapping file's section.key).
+HAND_MAPPING_NAMES = {f"columns.{field}": _field_label(field) for field in FIELDS} | {
+    "outcome.column": OUTCOME_LABEL,
+    "stage.column": STAGE_LABEL,
+}
 
 
 def _source_name(file_name: str) -> str:
@@ -99,7 +121,7 @@ def _column_pickers(fields: list[str], options: list[str], guesses: dict[str, st
     for index, field in enumerate(fields):
         guess = guesses.get(field)
         picked = grid[index % 2].selectbox(
-            FIELD_LABELS.get(field, field.replace("_", " ").capitalize()),
+            _field_label(field),
             options,
             index=options.index(guess) if guess in options else 0,
             help=FIELDS[field],
@@ -128,11 +150,11 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
     columns |= _column_pickers(main_fields, options, guesses)
     with st.expander("Firmographics and engagement (optional)"):
         columns |= _column_pickers(more_fields, options, guesses)
-    outcome_column = st.selectbox("Outcome column (won / lost / open)", options, key="map_outcome")
+    outcome_column = st.selectbox(OUTCOME_LABEL, options, key="map_outcome")
     outcome_values: dict[str, str] = {}
     if outcome_column != NOT_IN_FILE:
         outcome_values = _value_map(table, outcome_column, OUTCOME_CHOICES, "outcome_values", "open")
-    stage_column = st.selectbox("Stage column (the furthest stage reached)", options, key="map_stage")
+    stage_column = st.selectbox(STAGE_LABEL, options, key="map_stage")
     stage_values: dict[str, str] = {}
     if stage_column != NOT_IN_FILE:
         stage_values = _value_map(table, stage_column, STAGE_CHOICES, "stage_values", "(skip)")
@@ -160,12 +182,18 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
         return None
 
 
-def _chosen_mapping(table: CsvTable, file_name: str) -> Mapping | None:
+def _chosen_mapping(table: CsvTable, file_name: str) -> tuple[Mapping | None, dict[str, str] | None]:
+    """The mapping, and the form's names for its fields when it was made by hand (None: a mapping file's
+    terms, `close_date` in [columns], name them)."""
     saved = saved_mappings()
     choices = [BY_HAND, *(f"Saved: {name}" for name in saved), *(f"Example: {n}" for n in EXAMPLE_MAPPINGS)]
     choice = st.radio("Mapping", [*choices, FROM_FILE], horizontal=True, key="mapping_choice")
     if choice == BY_HAND:
-        return _mapping_by_hand(table, file_name)
+        return _mapping_by_hand(table, file_name), HAND_MAPPING_NAMES
+    return _mapping_from_text(choice, saved), None
+
+
+def _mapping_from_text(choice: str, saved: dict[str, str]) -> Mapping | None:
     if choice == FROM_FILE:
         upload = st.file_uploader("Mapping file", type=["toml"], key="mapping_file")
         text = upload.getvalue().decode("utf-8", errors="replace") if upload else ""
@@ -198,36 +226,71 @@ def _mapping_tools(mapping: Mapping) -> None:
         )
 
 
-def _check_and_import(key: str, start: Start) -> None:
+def _check_and_import(key: str, start: Start, names: dict[str, str] | None = None) -> None:
     left, right = st.columns(2)
     dry = left.button("Check (dry run)", icon=":material/fact_check:", key=f"{key}_dry", width="stretch")
     real = right.button("Import", icon=":material/upload:", type="primary", key=f"{key}_go", width="stretch")
     if dry or real:
-        show_result(run_with_progress(start, dry_run=dry), key=key)
+        show_result(run_with_progress(start, dry_run=dry), key=key, names=names)
+
+
+def _example_mappings() -> None:
+    """The HubSpot and Salesforce mappings as starting points: picked under Mapping, or downloaded."""
+    if not EXAMPLE_MAPPINGS:
+        return
+    st.markdown("**Example mappings to start from**")
+    st.caption(
+        "Once your file is uploaded, pick one under *Mapping*; or download it, change the column names to "
+        "your export's, and upload it as a mapping file."
+    )
+    cells = st.columns(len(EXAMPLE_MAPPINGS))
+    for cell, (name, path) in zip(cells, EXAMPLE_MAPPINGS.items(), strict=True):
+        cell.download_button(
+            name,
+            data=path.read_bytes(),
+            file_name=path.name,
+            mime="application/toml",
+            icon=":material/download:",
+            key=f"example_{path.stem}",
+            on_click="ignore",
+            width="stretch",
+        )
 
 
 def csv_tab() -> None:
     upload = st.file_uploader("CRM export (CSV)", type=["csv", "txt"], key="csv_file")
     if upload is None:
         st.info(
-            "Choose a CSV export from your CRM. You will see its first rows, map its columns (or use a saved "
-            "or example mapping), check it with a dry run, then import.",
+            "Choose a CSV export from your CRM. You will see its first rows, map its columns (by hand, or "
+            "with a saved or example mapping), check it with a dry run, then import.",
             icon=":material/upload_file:",
         )
+        _example_mappings()
         return
     data = upload.getvalue()
     table = _preview(data, upload.name)
     if table is None:
         return
-    mapping = _chosen_mapping(table, upload.name)
+    mapping, names = _chosen_mapping(table, upload.name)
     if mapping is None:
         return
     _mapping_tools(mapping)
-    _check_and_import("csv", csv_import(data, mapping, upload.name))
+    _check_and_import("csv", csv_import(data, mapping, upload.name), names)
+
+
+def sample_tab() -> None:
+    st.caption(
+        "Public sample data sets, not CRMs: import one to try Huddle before bringing your own export. "
+        "Each comes in its own fixed layout, so no mapping is needed."
+    )
+    choice = st.radio("Sample data set", list(SAMPLES), captions=list(SAMPLES.values()), key="sample_set")
+    if choice == OLIST:
+        olist_tab()
+    else:
+        maven_tab()
 
 
 def olist_tab() -> None:
-    st.caption("The Olist marketing funnel: the qualified leads file and the closed deals file.")
     leads = st.file_uploader("olist_marketing_qualified_leads_dataset.csv", type=["csv"], key="olist_leads")
     deals = st.file_uploader("olist_closed_deals_dataset.csv", type=["csv"], key="olist_deals")
     if leads is None or deals is None:
@@ -240,7 +303,6 @@ def olist_tab() -> None:
 
 
 def maven_tab() -> None:
-    st.caption(f"The Maven CRM sample: {', '.join(MAVEN_FILES)}.")
     uploads = st.file_uploader("The four files", type=["csv"], accept_multiple_files=True, key="maven_files")
     named = {upload.name: upload.getvalue() for upload in uploads or []}
     missing = [name for name in MAVEN_FILES if name not in named]
@@ -258,18 +320,16 @@ def history_tab() -> None:
     st.dataframe(runs, hide_index=True, width="stretch")
 
 
-require_role("admin")
+require_role(Role.admin)
 st.title("Import")
 st.caption(
     "An import writes every row or none: if any row is invalid nothing changes and you get the list of "
     "problems. Importing the same file again updates what changed and adds nothing twice."
 )
-tabs = st.tabs(["CSV with a mapping", "Olist", "Maven CRM", "Recent imports"])
+tabs = st.tabs(["CSV with a mapping", "Try with sample data", "Recent imports"])
 with tabs[0]:
     csv_tab()
 with tabs[1]:
-    olist_tab()
+    sample_tab()
 with tabs[2]:
-    maven_tab()
-with tabs[3]:
     history_tab()

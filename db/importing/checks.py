@@ -134,8 +134,12 @@ class RowChecks:
         column: str,
         problem: str | pl.Expr,
         value: pl.Expr | None = None,
+        *,
+        kind: str = "",
+        fix: str = "",
     ) -> None:
-        """Every row of `frame` where `where` holds is a problem in `column` (value shown from `value`)."""
+        """Every row of `frame` where `where` holds is a problem in `column` (value shown from `value`);
+        `kind` and `fix` as Problem has them."""
         hits = frame.filter(where.fill_null(False))
         if hits.is_empty():
             return
@@ -148,6 +152,8 @@ class RowChecks:
                 pl.lit(column).alias("column"),
                 shown.alias("value"),
                 (pl.lit(problem) if isinstance(problem, str) else problem).alias("problem"),
+                pl.lit(kind).alias("kind"),
+                pl.lit(fix).alias("fix"),
             ).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
         )
 
@@ -178,6 +184,7 @@ class RowChecks:
             column,
             pl.format(f"the same {what} is already on row {{}}", pl.col(first)),
             pl.col(key),
+            kind=f"the same {what} is already on an earlier row",
         )
 
     def problems(self) -> pl.DataFrame:

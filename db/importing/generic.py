@@ -25,7 +25,7 @@ from db.importing.checks import (
     parse_datetime,
     parse_number,
 )
-from db.importing.errors import InvalidInput, Problem, ProblemReport
+from db.importing.errors import InvalidInput, Problem, ProblemReport, fix_hint
 from db.importing.mapping import DATE_FIELDS, Mapping
 from db.importing.reader import CsvTable
 from db.importing.usernames import looks_like_email
@@ -164,8 +164,23 @@ def _stage_dates(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl
             column,
             f"the stage is {stage_name} but there is no date for it",
             pl.col(STAGE),
+            fix=_stage_date_fix(mapping, stage_name),
         )
     return frame
+
+
+def _stage_date_fix(mapping: Mapping, stage_name: str) -> str:
+    """When the stage's date column is not mapped: map it (or say a missing date is the created date)."""
+    date_field = DATE_FIELDS[stage_name]
+    if date_field in mapping.columns:
+        return ""  # mapped, and blank on the row: the file, not the mapping, lacks the date
+    places = [f"columns.{date_field}"]
+    if stage_name != "created" and mapping.stage is not None:
+        if mapping.stage.missing_date == "error":
+            places.append("stage.missing_date=created")
+        elif "created_date" not in mapping.columns:
+            places.append("columns.created_date")
+    return fix_hint(*places)
 
 
 def _outcomes(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl.DataFrame:
@@ -211,14 +226,20 @@ def _outcomes(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl.Da
         pl.col("outcome").is_not_null() & pl.col("closed_at").is_null() & ~pl.col(_unreadable("closed_at")),
         close_column,
         pl.format("a {} deal needs a close date", pl.col("outcome"))
-        + pl.lit(" (the close date is blank)" if close_column else " (the mapping has no close_date column)"),
+        + pl.lit(", and the close date is blank" if close_column else ""),
+        fix="" if close_column else fix_hint("columns.close_date"),
     )
+    outcome_column = outcome_map.column if outcome_map is not None else None
     checks.flag(
         frame,
         pl.col("closed_at").is_not_null() & pl.col("outcome").is_null(),
         close_column,
-        "a close date but no outcome (won or lost): map an outcome column, or set [outcome] closed_means",
+        "a close date but no outcome (won or lost)"
+        + (", and the outcome is blank" if outcome_column else ""),
         pl.col(_raw("close_date")) if _has(frame, _raw("close_date")) else None,
+        fix=fix_hint("outcome.closed_means")
+        if outcome_column
+        else fix_hint("outcome.column", "outcome.closed_means"),
     )
     return frame
 

@@ -1,18 +1,24 @@
-"""The Import page as an admin sees it: the empty state, the presets, and the list of recent imports."""
+"""The Import page as an admin sees it: a CSV with a mapping first (and the example mappings), the public
+sample data sets in their own section, problems grouped one line each, and the list of recent imports."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
 
+from db.access import OPERATOR
 from db.engine import make_engine
 from db.importing.mapping import parse_mapping
-from db.importing.run import import_csv
+from db.importing.run import RunOptions, import_csv
 from db.settings import get_settings
 from tests.pages.conftest import TEST_COOKIE_KEY, _database, logged_in_app
-from ui.importing import guessed_columns, mapping_from_choices
+from ui.importing import NOT_IN_FILE, guessed_columns, mapping_from_choices
 
 MAPPING = """
 [source]
@@ -21,9 +27,23 @@ name = "tiny"
 external_id = "id"
 created_date = "created"
 """
+# As the page names them (a page script runs when imported, so they are spelled out here).
+FROM_FILE = "Upload a mapping file (.toml)"
+OLIST, MAVEN = "Olist marketing funnel", "Maven CRM sales opportunities"
+DEALS_MAPPING = """
+[source]
+name = "deals"
+[columns]
+external_id = "Deal ID"
+created_date = "Created"
+[outcome]
+column = "Status"
+[outcome.values]
+Won = "won"
+"""
 
 
-def _import_page(monkeypatch: pytest.MonkeyPatch, url: str) -> object:
+def _import_page(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("HUDDLE_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("HUDDLE_DEMO", "0")
@@ -38,23 +58,115 @@ def test_an_admin_sees_how_to_start_and_no_history_yet(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     at = _import_page(monkeypatch, _database(tmp_path / "empty.db", leads=200))
-    assert not at.exception  # type: ignore[attr-defined]
-    infos = [i.value for i in at.info]  # type: ignore[attr-defined]
+    assert not at.exception
+    infos = [i.value for i in at.info]
     assert any("Choose a CSV export from your CRM" in text for text in infos)
-    assert "Choose both files." in infos
-    assert any(text.startswith("Still needed: sales_pipeline.csv") for text in infos)
+    assert "Choose both files." in infos, "the Olist sample is the first one offered"
     assert "No imports yet." in infos
+    at.radio(key="sample_set").set_value(MAVEN).run()
+    infos = [i.value for i in at.info]
+    assert any(text.startswith("Still needed: sales_pipeline.csv") for text in infos)
+    get_settings.cache_clear()
+
+
+def test_the_page_leads_with_a_csv_and_a_mapping_and_keeps_sample_data_apart(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _import_page(monkeypatch, _database(tmp_path / "layout.db", leads=200))
+    tabs = at.tabs
+    assert [tab.label for tab in tabs] == ["CSV with a mapping", "Try with sample data", "Recent imports"]
+    csv_tab, sample_tab = tabs[0], tabs[1]
+    # First: the CRM export, and the HubSpot and Salesforce examples to start from (pick or download).
+    assert [u.label for u in csv_tab.file_uploader] == ["CRM export (CSV)"]
+    downloads = {b.label for b in csv_tab.download_button}
+    assert downloads == {"HubSpot contacts export", "Salesforce leads report"}
+    assert any("pick one under *Mapping*" in c.value for c in csv_tab.caption)
+    # Olist and Maven: public sample data sets, in their own section, not CRMs beside the CSV.
+    (choice,) = sample_tab.radio
+    assert choice.label == "Sample data set" and list(choice.options) == [OLIST, MAVEN]
+    assert any(c.value.startswith("Public sample data sets, not CRMs") for c in sample_tab.caption)
+    assert [u.label for u in sample_tab.file_uploader] == [
+        "olist_marketing_qualified_leads_dataset.csv",
+        "olist_closed_deals_dataset.csv",
+    ]
+    get_settings.cache_clear()
+
+
+def _leads(url: str) -> list[tuple[str, int]]:
+    engine = make_engine(url)
+    query = text("SELECT source_system, count(*) FROM leads GROUP BY source_system ORDER BY source_system")
+    with engine.connect() as connection:
+        counts = [(str(source), int(count)) for source, count in connection.execute(query)]
+    engine.dispose()
+    return counts
+
+
+def _unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _grouped_lines(at: AppTest) -> list[str]:
+    items = [_unescaped(m.value) for m in at.markdown]
+    return [line.removeprefix("- ") for text in items for line in text.splitlines() if line.startswith("- ")]
+
+
+def _deals(rows: int, header: str, row: Callable[[int], str]) -> bytes:
+    return ("\n".join([header, *(row(i) for i in range(rows))]) + "\n").encode()
+
+
+def test_a_mapping_file_without_close_dates_gets_one_grouped_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = _database(tmp_path / "grouped.db", leads=200)
+    leads_before = _leads(url)
+    at = _import_page(monkeypatch, url)
+    export = _deals(10_000, "Deal ID,Created,Status", lambda i: f"D-{i},2026-01-{1 + i % 28:02d},Won")
+    at.file_uploader(key="csv_file").set_value(("deals.csv", export, "text/csv")).run()
+    at.radio(key="mapping_choice").set_value(FROM_FILE).run()
+    mapping = DEALS_MAPPING.encode()
+    at.file_uploader(key="mapping_file").set_value(("deals.toml", mapping, "application/toml")).run()
+    at.button(key="csv_dry").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("10,000 problems; nothing was imported")
+    assert _grouped_lines(at) == [
+        "10,000 rows: a won deal needs a close date; map `close_date` in [columns] (rows 2, 3, 4 and 9,997 more)"
+    ]
+    assert "Row by row (the first 200)" in [e.label for e in at.expander]
+    assert "Download the problem report (CSV)" in [b.label for b in at.download_button]
+    at.button(key="csv_go").click().run()
+    assert _grouped_lines(at)[0].startswith("10,000 rows: a won deal needs a close date")
+    assert _leads(url) == leads_before, "all or nothing: not one of the 10,000 rows was written"
+    get_settings.cache_clear()
+
+
+def test_the_hand_mapping_names_the_field_as_the_form_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _import_page(monkeypatch, _database(tmp_path / "by-hand.db", leads=200))
+    export = _deals(
+        10_000, "Record ID,Create Date,Close Date", lambda i: f"R-{i},2026-01-{1 + i % 28:02d},2026-02-01"
+    )
+    at.file_uploader(key="csv_file").set_value(("deals.csv", export, "text/csv")).run()
+    assert at.selectbox(key="map_close_date").value == "Close Date", "guessed"
+    assert at.selectbox(key="map_outcome").value == NOT_IN_FILE
+    at.button(key="csv_dry").click().run()
+    assert not at.exception
+    assert _grouped_lines(at) == [
+        "10,000 rows, column 'Close Date': a close date but no outcome (won or lost); "
+        "map “Outcome column (won / lost / open)” above (rows 2, 3, 4 and 9,997 more)"
+    ]
     get_settings.cache_clear()
 
 
 def test_recent_imports_list_who_imported_what(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = _database(tmp_path / "history.db", leads=200)
     engine = make_engine(url)
-    result = import_csv(engine, b"id,created\nA,2026-01-02\nB,2026-01-03\n", parse_mapping(MAPPING))
+    data = b"id,created\nA,2026-01-02\nB,2026-01-03\n"
+    result = import_csv(engine, data, parse_mapping(MAPPING), options=RunOptions(actor=OPERATOR))
     assert result.ok
     engine.dispose()
     at = _import_page(monkeypatch, url)
-    tables = at.dataframe  # type: ignore[attr-defined]
+    tables = at.dataframe
     assert tables, "the recent imports table"
     history = tables[-1].value
     assert list(history["source"]) == ["tiny"] and list(history["created"]) == [2]
