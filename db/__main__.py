@@ -1,8 +1,15 @@
-"""Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas | report`."""
+"""Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas | report | backup |
+restore`.
+
+Only `upgrade` migrates (and `seed`, on a database that has no tables yet). Every other command uses the
+schema as it is and refuses, before reading or writing anything, a database whose schema is not this code's
+newest, naming `python -m db upgrade`; `backup` copies a database at any schema (take one before upgrading).
+"""
 
 from __future__ import annotations
 
 import argparse
+import enum
 import getpass
 import json
 import sys
@@ -11,11 +18,20 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from db.access import OPERATOR
-from db.engine import DatabaseUnreachable, check_reachable, make_engine, read_session, write_session
-from db.migrate import upgrade_to_head
+from db.engine import (
+    DatabaseUnreachable,
+    check_reachable,
+    is_sqlite,
+    make_engine,
+    read_session,
+    safe_url,
+    write_session,
+)
+from db.logs import configure_logging
+from db.migrate import UPGRADE_COMMAND, schema_state, upgrade_to_head
 from db.models import Role, UserCreate
 from db.progress import TerminalProgress
 from db.settings import get_settings
@@ -26,11 +42,21 @@ GROUPINGS = ("source", "campaign", "team", "region", "owner", "industry", "month
 
 
 if TYPE_CHECKING:
+    from db.backup import BackupSummary
     from db.importing.run import ImportResult
 
 
 class CliError(Exception):
     """A problem to print as one line, without a stack trace."""
+
+
+class SchemaUse(enum.Enum):
+    """What a command needs of the database's schema, checked before the command runs."""
+
+    ANY = "any"  # upgrade, restore: any schema, and a SQLite file that does not exist yet is made
+    EXISTING = "existing"  # backup: any schema of a database that exists
+    EMPTY_OR_NEWEST = "empty-or-newest"  # seed: a database without tables is migrated first
+    NEWEST = "newest"  # every other command: the newest schema, or a refusal that changes nothing
 
 
 def _iso_date(value: str) -> date:
@@ -61,7 +87,14 @@ def read_new_password(prompt: str = "Password") -> str:
 
 
 def cmd_upgrade(engine: Engine, _args: argparse.Namespace) -> int:
-    print("database is at the newest schema")
+    before = schema_state(engine)
+    if not before.known or (before.current is None and before.tables):  # not Huddle's to migrate
+        raise CliError(before.problem(safe_url(str(engine.url))) or "unknown schema")
+    if before.at_head:
+        print(f"the database is already at the newest schema ({before.head})")
+        return 0
+    upgrade_to_head(engine)
+    print(f"migrated the database from schema {before.current or 'none'} to {before.head}")
     return 0
 
 
@@ -144,10 +177,8 @@ def _print_import(result: ImportResult, report_path: Path | None) -> int:
         print(result.describe())
         return 0
     print(f"refused: {result.describe()}", file=sys.stderr)
-    for problem in result.report.first(PROBLEMS_ON_SCREEN):
-        print(f"  {problem.describe()}", file=sys.stderr)
-    if result.report.total > PROBLEMS_ON_SCREEN:
-        print(f"  ... {result.report.total - PROBLEMS_ON_SCREEN:,} more", file=sys.stderr)
+    for line in result.report.lines(PROBLEMS_ON_SCREEN):  # grouped: one line per problem, with its rows
+        print(f"  {line}", file=sys.stderr)
     if report_path is not None:
         report_path.write_text(result.report.to_csv(), encoding="utf-8")
         print(f"every problem is listed in {report_path}", file=sys.stderr)
@@ -173,7 +204,7 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
     from db.importing.run import RunOptions, import_csv, import_maven, import_olist
 
     with TerminalProgress() as progress:
-        options = RunOptions(dry_run=args.dry_run, progress=progress)
+        options = RunOptions(actor=OPERATOR, dry_run=args.dry_run, progress=progress)
         if args.kind == "olist":
             result = import_olist(engine, args.leads, args.deals, options=options)
         elif args.kind == "maven":
@@ -198,7 +229,9 @@ def cmd_quotas_import(engine: Engine, args: argparse.Namespace) -> int:
     try:
         rows = read_quota_file(args.path)
         with write_session(engine) as session:
-            added, replaced = write_quotas(session=session, rows=rows)
+            added, replaced = write_quotas(
+                session=session, actor=OPERATOR, rows=rows, file_name=args.path.name
+            )
     except QuotaFileError as error:
         for problem in error.problems[:PROBLEMS_ON_SCREEN]:
             print(problem, file=sys.stderr)
@@ -263,6 +296,36 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_sqlite(engine: Engine, verb: str, file: Path, work: Callable[[], BackupSummary]) -> BackupSummary:
+    """Run a backup or restore of a SQLite database; for PostgreSQL, say which pg_ command does it."""
+    from db.backup import BackupError, is_sqlite_engine, postgres_commands
+
+    if not is_sqlite_engine(engine):
+        raise CliError(postgres_commands(engine.url, dump_file=str(file)).explain(verb))
+    try:
+        return work()
+    except BackupError as error:
+        raise CliError(str(error)) from error
+
+
+def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
+    from db.backup import backup_sqlite
+
+    summary = _on_sqlite(engine, "backup", args.out, lambda: backup_sqlite(engine, args.out))
+    print(f"backed up to {summary.describe()}")
+    return 0
+
+
+def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
+    from db.backup import restore_sqlite
+
+    summary = _on_sqlite(
+        engine, "restore", args.path, lambda: restore_sqlite(engine, args.path, force=args.force)
+    )
+    print(f"restored {args.path} into {summary.describe()}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -271,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     verbs.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(
-        run=cmd_upgrade
+        run=cmd_upgrade, schema=SchemaUse.ANY
     )
 
     seed = verbs.add_parser("seed", help="fill an empty database with the demo company")
@@ -280,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data (7)")
     seed.add_argument("--reset", action="store_true", help="delete everything first")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when data exists")
-    seed.set_defaults(run=cmd_seed)
+    seed.set_defaults(run=cmd_seed, schema=SchemaUse.EMPTY_OR_NEWEST)
 
     users = verbs.add_parser("users", help="add, list and disable people")
     user_verbs = users.add_subparsers(dest="user_verb", required=True)
@@ -330,7 +393,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=_writable_file, required=True, help="the HTML file to write")
     report.add_argument("--csv", type=Path, help="also write a CSV of every table into this folder")
     report.set_defaults(run=cmd_report)
+    _add_backup_parsers(verbs)
     return parser
+
+
+def _add_backup_parsers(verbs: Any) -> None:
+    backup = verbs.add_parser(
+        "backup", help="copy the SQLite database to a new file, safe while the app runs (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("--out", type=Path, required=True, help="the backup file to write (must not exist)")
+    backup.set_defaults(run=cmd_backup, schema=SchemaUse.EXISTING)
+    restore = verbs.add_parser(
+        "restore", help="replace the SQLite database with a backup of this schema (PostgreSQL: pg_restore)"
+    )
+    restore.add_argument("path", type=_existing_file, help="the backup file")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(run=cmd_restore, schema=SchemaUse.ANY)
 
 
 def _add_import_parser(verbs: Any) -> None:
@@ -355,22 +433,59 @@ def _add_import_parser(verbs: Any) -> None:
         parser.set_defaults(run=cmd_import)
 
 
-def open_database() -> Engine:
-    """The configured database, reachable and migrated, or a one-line CliError."""
-    engine = make_engine(get_settings().database_url)
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names when it does not exist (opening it would make an empty one)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return None if path.exists() else path
+
+
+def _check_schema(engine: Engine, use: SchemaUse) -> None:
+    """Migrate an empty database for `seed`; refuse, changing nothing, a schema a command cannot use."""
+    if use in (SchemaUse.ANY, SchemaUse.EXISTING):
+        return
+    state = schema_state(engine)
+    if use is SchemaUse.EMPTY_OR_NEWEST and state.empty:
+        upgrade_to_head(engine)
+        return
+    problem = state.problem(safe_url(str(engine.url)))
+    if problem is not None:
+        raise CliError(problem)
+
+
+def open_database(use: SchemaUse = SchemaUse.NEWEST) -> Engine:
+    """The configured database, reachable and at a schema the command can use, or a one-line CliError.
+
+    Only `upgrade` (and `seed`, on a database without tables) migrates: a `users list` or a `report`
+    against a production database never changes its schema, nor makes a SQLite file that is not there."""
+    url = get_settings().database_url
+    missing = _missing_sqlite_file(url)
+    if missing is not None and use in (SchemaUse.NEWEST, SchemaUse.EXISTING):
+        raise CliError(f"there is no database at {missing}: make it with `{UPGRADE_COMMAND}`")
+    engine = make_engine(url)
     try:
-        check_reachable(engine)
+        if missing is None:  # connecting makes a missing SQLite file: the command's own work does that
+            check_reachable(engine)
+        _check_schema(engine, use)
     except DatabaseUnreachable as error:
+        engine.dispose()
         raise CliError(str(error)) from error
-    upgrade_to_head(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     run: Callable[[Engine, argparse.Namespace], int] = args.run
     try:
-        engine = open_database()
+        engine = open_database(getattr(args, "schema", SchemaUse.NEWEST))
         try:
             return run(engine, args)
         finally:
