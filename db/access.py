@@ -1,7 +1,10 @@
 """Who may do what, enforced where the data is: every protected service function calls `authorize`.
 
 Pages hide what a role may not use; this is the check that holds when a page, a test or a script calls a
-service directly. The command line runs as `OPERATOR`: whoever can run it on the server owns the data.
+service directly. Every service that writes takes its `actor` as a required argument: a signed-in `User`, or
+`OPERATOR` for the command line (whoever can run it on the server owns the data). There is no third kind:
+a missing actor (None, say from a page that lost its signed-in user) is refused and logged like a role
+that may not, never taken to mean the command line.
 """
 
 from __future__ import annotations
@@ -14,12 +17,22 @@ from sqlmodel import Session
 from db import audit
 from db.models import Role, User
 
+NOBODY = "nobody signed in"  # the audit log's name for a missing actor
+
 
 class AccessDenied(PermissionError):
-    """The acting user may not do this; the message is fit to show them."""
+    """The acting user may not do this; the message is fit to show them. `role` is None when nobody was
+    acting (no actor given)."""
 
-    def __init__(self, action: str, role: str) -> None:
-        super().__init__(f"Your role ({role}) may not {ACTION_WORDS.get(action, action)}.")
+    def __init__(self, action: str, role: str | None, *, active: bool = True) -> None:
+        words = ACTION_WORDS.get(action, action)
+        if role is None:
+            message = f"Nobody is signed in, and nobody may {words} without signing in."
+        elif not active:
+            message = f"Your account is disabled: it may not {words}."
+        else:
+            message = f"Your role ({role}) may not {words}."
+        super().__init__(message)
         self.action = action
         self.role = role
 
@@ -45,6 +58,8 @@ class Action(enum.StrEnum):
     sla_set_any_team = "sla.set_any_team"
     action_items_add = "action_items.add"
     action_items_close_any = "action_items.close_any"
+    quotas_set = "quotas.set"
+    own_account = "account.own"
 
 
 ACTION_WORDS: dict[str, str] = {
@@ -57,6 +72,8 @@ ACTION_WORDS: dict[str, str] = {
     Action.sla_set_any_team: "set another team's service level agreement",
     Action.action_items_add: "add action items",
     Action.action_items_close_any: "close or reopen someone else's action item",
+    Action.quotas_set: "set quotas",
+    Action.own_account: "change your own password or log out",
 }
 
 ADMIN_ONLY = frozenset({Role.admin})
@@ -74,30 +91,44 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.action_items_add: frozenset(Role),
     # An item's owner closes it too (db/action_items.py): this is for everyone else's items.
     Action.action_items_close_any: MANAGERS_AND_ADMINS,
+    Action.quotas_set: ADMIN_ONLY,
+    # Their own password, their own logout: every active person.
+    Action.own_account: frozenset(Role),
 }
 
 
-def is_allowed(actor: Actor, action: Action) -> bool:
+def person(actor: Actor | None) -> User | None:
+    """The signed-in person behind `actor`: None for the command line (and for nobody)."""
+    return actor if isinstance(actor, User) else None
+
+
+def is_allowed(actor: Actor | None, action: Action) -> bool:
+    """Whether `actor` may do `action`; a missing actor (None) never may."""
     if isinstance(actor, Operator):
         return True
+    if not isinstance(actor, User):
+        return False
     return actor.active and actor.role in POLICY.get(action, frozenset())
 
 
 def authorize(*, session: Session, actor: Actor, action: Action, object_id: str | int | None = None) -> None:
-    """Return when `actor` may do `action`; otherwise log the denial and raise AccessDenied."""
+    """Return when `actor` may do `action`; otherwise log the denial and raise AccessDenied.
+
+    `actor` is typed as required; a None that reaches here anyway (an untyped caller) is refused."""
     if is_allowed(actor, action):
         return
-    assert isinstance(actor, User)
-    deny(session=session, actor=actor, action=action.value, object_id=object_id)
+    deny(session=session, actor=person(actor), action=action.value, object_id=object_id)
 
 
-def deny(*, session: Session, actor: User, action: str, object_id: str | int | None = None) -> None:
-    """Log a denied action and raise AccessDenied.
+def deny(*, session: Session, actor: User | None, action: str, object_id: str | int | None = None) -> None:
+    """Log a denied action and raise AccessDenied; `actor` None: nobody was acting.
 
     The denial must outlive the rollback of the refused unit of work, so it is committed on its own:
     whatever the caller did in this session before is discarded first (it is being refused anyway)."""
-    role = actor.role.value
-    actor_id, username = actor.id, actor.username
+    role = actor.role.value if actor is not None else None
+    active = actor.active if actor is not None else True
+    actor_id = actor.id if actor is not None else None
+    username = actor.username if actor is not None else NOBODY
     session.rollback()
     audit.record(
         session=session,
@@ -106,7 +137,7 @@ def deny(*, session: Session, actor: User, action: str, object_id: str | int | N
         actor_username=username,
         object_id=object_id,
         outcome="denied",
-        detail=f"role={role}",
+        detail=f"role={role or 'none'}" + ("" if active else " disabled"),
     )
     session.commit()
-    raise AccessDenied(action, role)
+    raise AccessDenied(action, role, active=active)

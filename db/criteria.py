@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
 from db import audit, clock
-from db.access import Actor, Operator, deny
+from db.access import Actor, Operator, deny, person
 from db.models import (
     CriteriaComment,
     CriteriaRule,
@@ -115,10 +115,10 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _may(actor: Actor, roles: frozenset[Role], *, operator: bool) -> bool:
+def _may(actor: Actor | None, roles: frozenset[Role], *, operator: bool) -> bool:
     if isinstance(actor, Operator):
         return operator
-    return actor.active and actor.role in roles
+    return isinstance(actor, User) and actor.active and actor.role in roles
 
 
 def _authorize(
@@ -132,10 +132,10 @@ def _authorize(
 ) -> User | None:
     """The acting person (None for the command line) when `actor` may do `action`; else a logged denial."""
     if _may(actor, roles, operator=operator):
-        return actor if isinstance(actor, User) else None
+        return person(actor)
     if isinstance(actor, Operator):
         raise CriteriaRefused("This needs a person's name on it: sign in to Huddle to do it.")
-    deny(session=session, actor=actor, action=action, object_id=object_id)
+    deny(session=session, actor=person(actor), action=action, object_id=object_id)
     raise AssertionError("deny always raises")  # pragma: no cover
 
 
@@ -279,7 +279,7 @@ def _record(session: Session, actor: Actor, action: str, version: CriteriaVersio
     audit.record(
         session=session,
         action=action,
-        actor=actor if isinstance(actor, User) else None,
+        actor=person(actor),
         actor_username=actor.username,
         object_type="criteria_version",
         object_id=version.id,

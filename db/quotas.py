@@ -17,6 +17,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from db import audit
+from db.access import Action, Actor, authorize, person
 from db.models import Quota, Team, User
 
 PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$", re.IGNORECASE)
@@ -117,9 +119,12 @@ def _find_rep(users: list[User], key: str) -> User | None:
     return None
 
 
-def write_quotas(*, session: Session, rows: list[QuotaRow]) -> tuple[int, int]:
-    """Add or replace each quota in the caller's transaction; (added, replaced). Unknown reps or teams
-    refuse the whole file."""
+def write_quotas(
+    *, session: Session, actor: Actor, rows: list[QuotaRow], file_name: str = ""
+) -> tuple[int, int]:
+    """Add or replace each quota in the caller's transaction, as `actor` (an admin, or the command line);
+    (added, replaced). Unknown reps or teams refuse the whole file."""
+    authorize(session=session, actor=actor, action=Action.quotas_set, object_id=file_name or None)
     users = list(session.exec(select(User)).all())
     teams = {t.name: t for t in session.exec(select(Team)).all()}
     problems, targets = [], []
@@ -151,6 +156,15 @@ def write_quotas(*, session: Session, rows: list[QuotaRow]) -> tuple[int, int]:
             existing.amount = row.amount
             session.add(existing)
             replaced += 1
+    audit.record(
+        session=session,
+        action="quotas.import",
+        actor=person(actor),
+        actor_username=actor.username,
+        object_type="quota_file",
+        object_id=file_name or None,
+        detail=f"added={added} replaced={replaced}",
+    )
     return added, replaced
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from core.feedback import REASONS, can_still_change
 from db import audit, clock
-from db.access import Actor, Operator, deny
+from db.access import Actor, Operator, deny, person
 from db.models import AuditLog, Lead, LeadRating, LeadRatingHistory, Role, User
 
 MAX_NOTE = 2000
@@ -54,11 +54,12 @@ def _validated(rating: RatingIn) -> RatingIn:
     return RatingIn(rating.lead_id, rating.stars, tuple(dict.fromkeys(rating.reasons)), note)
 
 
-def may_rate(actor: Actor, owner_id: int | None, team_ids: tuple[int | None, ...]) -> bool:
-    """A rep: their own leads. A sales manager: leads of their team (the lead's, or its owner's)."""
+def may_rate(actor: Actor | None, owner_id: int | None, team_ids: tuple[int | None, ...]) -> bool:
+    """A rep: their own leads. A sales manager: leads of their team (the lead's, or its owner's). Nobody
+    (a missing actor) never."""
     if isinstance(actor, Operator):
         return True
-    if not actor.active:
+    if not isinstance(actor, User) or not actor.active:
         return False
     if actor.role == Role.rep:
         return owner_id == actor.id
@@ -95,8 +96,7 @@ def rate_lead(*, session: Session, actor: Actor, rating: RatingIn, now: datetime
         raise RatingRefused("That lead no longer exists.")
     owner_id, lead_team, owner_team_id = found
     if not may_rate(actor, owner_id, (lead_team, owner_team_id)):
-        assert isinstance(actor, User)
-        deny(session=session, actor=actor, action="rating.write", object_id=rating.lead_id)
+        deny(session=session, actor=person(actor), action="rating.write", object_id=rating.lead_id)
     rater_id = actor.id if isinstance(actor, User) else owner_id
     if rater_id is None:
         raise RatingRefused("The command line can rate only leads that have an owner.")

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.sla import Terms
 from db import audit, clock
-from db.access import Action, Actor, Operator, authorize
+from db.access import Action, Actor, Operator, authorize, person
 from db.models import Role, SlaSetting, Team, User
 
 MAX_MQLS_PER_MONTH = 1_000_000
@@ -99,6 +99,8 @@ def agreement_history(session: Session) -> list[AgreementChange]:
 
 def scopes_for(session: Session, actor: Actor) -> list[int | None]:
     """Whose terms `actor` may set: None for the company, then team ids (a sales manager: their own)."""
+    if not isinstance(actor, User | Operator):  # nobody (a missing actor) sets anyone's terms
+        return []
     if isinstance(actor, Operator) or (actor.active and actor.role == Role.admin):
         teams = team_names(session)
         return [None, *sorted(teams, key=teams.__getitem__)]
@@ -167,13 +169,13 @@ def set_agreement(
     if current is not None and _agreement(current) == _agreement(setting):
         return current
     setting.effective_from = _utc(now or clock.now())
-    setting.set_by_id = actor.id if isinstance(actor, User) else None
+    setting.set_by_id = by.id if (by := person(actor)) else None
     session.add(setting)
     session.flush()
     audit.record(
         session=session,
         action="sla.set",
-        actor=actor if isinstance(actor, User) else None,
+        actor=person(actor),
         actor_username=actor.username,
         object_type="sla_setting",
         object_id=setting.id,

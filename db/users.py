@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from db import audit
-from db.access import Action, Actor, Operator, authorize
+from db.access import Action, Actor, Operator, authorize, person
 from db.models import Role, Team, User, UserCreate, utcnow
 from db.passwords import hash_password, password_problem, verify_password
 from db.sessions import end_all_sessions
@@ -46,12 +46,6 @@ def get_or_create_team(*, session: Session, name: str, region: str | None = None
     return team
 
 
-def _audit_actor(actor: Actor) -> dict[str, Any]:
-    if isinstance(actor, Operator):
-        return {"actor": None, "actor_username": actor.username}
-    return {"actor": actor}
-
-
 def _record(session: Session, actor: Actor, action: str, user: User, detail: str | None = None) -> None:
     audit.record(
         session=session,
@@ -59,7 +53,8 @@ def _record(session: Session, actor: Actor, action: str, user: User, detail: str
         object_type="user",
         object_id=user.username,
         detail=detail,
-        **_audit_actor(actor),
+        actor=person(actor),
+        actor_username=actor.username,
     )
 
 
@@ -172,10 +167,19 @@ def reset_password(*, session: Session, actor: Actor, username: str) -> str:
     return one_time
 
 
-def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
+def _own_account(session: Session, actor: Actor, what: str) -> User:
+    """The signed-in person acting on their own account; the command line has no account of its own."""
+    authorize(session=session, actor=actor, action=Action.own_account)
+    if isinstance(actor, Operator):
+        raise UserError(f"the command line has no account of its own to {what}")
+    return actor
+
+
+def change_own_password(*, session: Session, actor: Actor, current: str, new: str) -> User:
     """A person changes their own password: the current one must be right. Every login of theirs ends,
     this one too: a copied cookie carries the same session as the browser it was copied from."""
-    if not user.active or not user.password_hash or not verify_password(current, user.password_hash):
+    user = _own_account(session, actor, "change the password of")
+    if not user.password_hash or not verify_password(current, user.password_hash):
         raise UserError("the current password is not right")
     if current == new:
         raise UserError("the new password must differ from the current one")
@@ -185,6 +189,14 @@ def change_own_password(*, session: Session, user: User, current: str, new: str)
     end_all_sessions(session=session, user=user, reason="new password")
     _record(session, user, "user.change_own_password", user)
     return user
+
+
+def log_out(*, session: Session, actor: Actor) -> int:
+    """A person logs out: every session of theirs ends, in every browser, not only this one's cookie; the
+    number of sessions ended."""
+    user = _own_account(session, actor, "log out of")
+    audit.record(session=session, action="logout", actor=user)
+    return end_all_sessions(session=session, user=user, reason="logout")
 
 
 def login_credentials(*, session: Session) -> dict[str, Any]:

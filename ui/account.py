@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.engine import Engine
 
-from db.engine import write_session
-from db.models import User
 from db.users import UserError, change_own_password
 from ui.auth import FLASH_KEY, CurrentUser, forget_login
+from ui.db import act_as
 
 PASSWORD_CHANGED = "Password changed. Log in again with your new password."
 MUST_CHANGE = "An admin gave you a one-time password. Choose your own password to go on."
@@ -18,22 +16,19 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def change_password(engine: Engine, user: CurrentUser, *, current: str, new: str, again: str) -> str | None:
+def change_password(user: CurrentUser, *, current: str, new: str, again: str) -> str | None:
     """Change the person's own password; None when done, else the reason to show them."""
     if new != again:
         return "The two new passwords differ."
-    try:
-        with write_session(engine) as session:
-            row = session.get(User, user.id)
-            if row is None:
-                return "Your account no longer exists."
-            change_own_password(session=session, user=row, current=current, new=new)
-    except UserError as problem:
-        return _sentence(str(problem))
-    return None
+    problem = act_as(
+        user.id,
+        lambda session, actor: change_own_password(session=session, actor=actor, current=current, new=new),
+        (UserError,),
+    ).refused
+    return _sentence(problem) if problem else None
 
 
-def change_password_form(engine: Engine, user: CurrentUser) -> None:
+def change_password_form(user: CurrentUser) -> None:
     with st.form("change_password", clear_on_submit=True):
         st.subheader("Change your password")
         current = st.text_input("Current password", type="password", autocomplete="current-password")
@@ -43,7 +38,7 @@ def change_password_form(engine: Engine, user: CurrentUser) -> None:
         submitted = st.form_submit_button("Change password")
     if not submitted:
         return
-    problem = change_password(engine, user, current=current, new=new, again=again)
+    problem = change_password(user, current=current, new=new, again=again)
     if problem:
         st.error(problem, icon=":material/error:")
         return
@@ -53,7 +48,7 @@ def change_password_form(engine: Engine, user: CurrentUser) -> None:
     st.rerun()
 
 
-def forced_password_change(engine: Engine, user: CurrentUser) -> None:
+def forced_password_change(user: CurrentUser) -> None:
     st.title("Choose your password")
     st.info(MUST_CHANGE, icon=":material/password:")
-    change_password_form(engine, user)
+    change_password_form(user)

@@ -38,7 +38,7 @@ def _owners() -> dict[int, str]:
 
 
 def _write(user: CurrentUser, call: Callable[[Any, User], object]) -> str | None:
-    return act_as(user.id, call, (ActionItemRefused,))
+    return act_as(user.id, call, (ActionItemRefused,)).refused
 
 
 def _done(problem: str | None, flash_key: str, message: str) -> None:

@@ -9,10 +9,8 @@ from typing import TypeVar
 
 import polars as pl
 import streamlit as st
-from sqlmodel import Session
 
 from db.access import AccessDenied
-from db.engine import read_session, write_session
 from db.models import Role, User, UserCreate
 from db.users import (
     UserError,
@@ -24,72 +22,69 @@ from db.users import (
     list_users,
     reset_password,
 )
-from ui.auth import ROLE_LABELS, USER_KEY
-from ui.db import engine
+from ui.auth import ROLE_LABELS, signed_in_id
+from ui.db import Session, act_as, read_as
 
 NO_TEAM = "(no team)"
 T = TypeVar("T")
 
 
-class NotSignedIn(RuntimeError):
-    """A service was called from a page with nobody signed in (the gate should have stopped it)."""
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def acting_user(session: Session) -> User:
-    """The signed-in person as a row of this unit of work: the `actor` every service checks."""
-    current = st.session_state.get(USER_KEY)
-    row = session.get(User, current.id) if current is not None else None
-    if row is None:
-        raise NotSignedIn("nobody is signed in")
-    return row
-
-
-def as_admin(change: Callable[[Session, User], T]) -> T:
-    """Run one change in one unit of work, as the signed-in person."""
-    with write_session(engine()) as session:
-        return change(session, acting_user(session))
+def as_admin(change: Callable[[Session, User], T]) -> T | None:
+    """Run one change in one unit of work, as the signed-in person; its value, or None once a refusal is
+    shown on the page."""
+    acted = act_as(signed_in_id(), change, (UserError,))
+    if acted.refused is not None:
+        st.error(_sentence(acted.refused), icon=":material/error:")
+        return None
+    return acted.value
 
 
 @contextmanager
 def politely() -> Iterator[None]:
-    """Show a refused change as a message on the page, not as a stack trace."""
+    """Show a refused read as a message on the page, not as a stack trace."""
     try:
         yield
     except AccessDenied as denied:
         st.error(str(denied), icon=":material/block:")
     except UserError as problem:
-        text = str(problem)
-        st.error(text[:1].upper() + text[1:] + ".", icon=":material/error:")
+        st.error(_sentence(str(problem)), icon=":material/error:")
 
 
 def users_frame() -> pl.DataFrame:
-    with read_session(engine()) as session:
-        actor = acting_user(session)
-        teams = {team.id: team.name for team in list_teams(session=session, actor=actor)}
-        users = list_users(session=session, actor=actor)
-        rows = [
-            {
-                "username": user.username,
-                "name": user.name,
-                "role": ROLE_LABELS.get(user.role.value, user.role.value),
-                "team": teams.get(user.team_id, "") if user.team_id else "",
-                "status": "active" if user.active else "disabled",
-                "must change password": user.must_change_password,
-            }
-            for user in users
-        ]
+    return read_as(signed_in_id(), _users_frame)
+
+
+def _users_frame(session: Session, actor: User) -> pl.DataFrame:
+    teams = {team.id: team.name for team in list_teams(session=session, actor=actor)}
+    rows = [
+        {
+            "username": user.username,
+            "name": user.name,
+            "role": ROLE_LABELS.get(user.role.value, user.role.value),
+            "team": teams.get(user.team_id, "") if user.team_id else "",
+            "status": "active" if user.active else "disabled",
+            "must change password": user.must_change_password,
+        }
+        for user in list_users(session=session, actor=actor)
+    ]
     return pl.DataFrame(rows, schema=list(rows[0]) if rows else None, infer_schema_length=None)
 
 
 def usernames(*, active_only: bool = False) -> list[str]:
-    with read_session(engine()) as session:
-        users = list_users(session=session, actor=acting_user(session), include_inactive=not active_only)
-        return [user.username for user in users]
+    users = read_as(
+        signed_in_id(),
+        lambda session, actor: list_users(session=session, actor=actor, include_inactive=not active_only),
+    )
+    return [user.username for user in users]
 
 
 def team_choices() -> list[str]:
-    with read_session(engine()) as session:
-        return [NO_TEAM, *(team.name for team in list_teams(session=session, actor=acting_user(session)))]
+    teams = read_as(signed_in_id(), lambda session, actor: list_teams(session=session, actor=actor))
+    return [NO_TEAM, *(team.name for team in teams)]
 
 
 def show_one_time_password(username: str, password: str) -> None:
@@ -109,10 +104,8 @@ def add_user_form() -> None:
         submitted = st.form_submit_button("Add user")
     if not submitted or role is None:
         return
-    with politely():
-        one_time = as_admin(
-            lambda session, actor: _add(session, actor, username, name, email, role, team or "")
-        )
+    one_time = as_admin(lambda session, actor: _add(session, actor, username, name, email, role, team or ""))
+    if one_time is not None:
         show_one_time_password(username.strip().lower(), one_time)
 
 
@@ -140,8 +133,8 @@ def change_user_form() -> None:
         team = st.selectbox("New team", [None, *team_choices()], format_func=lambda t: t or "(keep)")
         submitted = st.form_submit_button("Save changes")
     if submitted and username:
-        with politely():
-            as_admin(lambda session, actor: _change(session, actor, username, role, team))
+        changed = as_admin(lambda session, actor: _change(session, actor, username, role, team))
+        if changed:
             st.success(f"Saved the changes to {username}.")
 
 
@@ -149,13 +142,14 @@ def _role_choice(role: Role | None) -> str:
     return "(keep)" if role is None else ROLE_LABELS[role.value]
 
 
-def _change(session: Session, actor: User, username: str, role: Role | None, team: str | None) -> None:
+def _change(session: Session, actor: User, username: str, role: Role | None, team: str | None) -> bool:
     if role is not None:
         change_role(session=session, actor=actor, username=username, role=role)
     if team is not None:
         change_team(
             session=session, actor=actor, username=username, team_name=None if team == NO_TEAM else team
         )
+    return True
 
 
 def disable_or_reset_form() -> None:
@@ -169,10 +163,10 @@ def disable_or_reset_form() -> None:
         reset = left.form_submit_button("Reset password")
         disable = right.form_submit_button("Disable user", type="primary")
     if reset and username:
-        with politely():
-            one_time = as_admin(lambda s, actor: reset_password(session=s, actor=actor, username=username))
+        one_time = as_admin(lambda s, actor: reset_password(session=s, actor=actor, username=username))
+        if one_time is not None:
             show_one_time_password(username, one_time)
     if disable and username:
-        with politely():
-            as_admin(lambda s, actor: disable_user(session=s, actor=actor, username=username))
+        disabled = as_admin(lambda s, actor: disable_user(session=s, actor=actor, username=username))
+        if disabled is not None:
             st.success(f"{username} is disabled, and every login of theirs has ended.")

@@ -8,9 +8,8 @@ import polars as pl
 
 from core.funnel import spreadsheet_safe_csv
 from db.audit_search import AuditFilter, audit_action_families, search_audit
-from db.engine import read_session
-from ui.admin_users import acting_user
-from ui.db import engine
+from ui.auth import signed_in_id
+from ui.db import read_as
 
 COLUMNS = ("when (UTC)", "who", "action", "object", "outcome", "detail")
 ANY_ACTION = ""
@@ -21,25 +20,28 @@ def audit_frame(
 ) -> pl.DataFrame:
     """The matching audit entries, newest first; read as the signed-in admin (the service checks)."""
     filters = AuditFilter(who=who, action=action, first_day=first_day, last_day=last_day)
-    with read_session(engine()) as session:
-        entries = search_audit(session=session, actor=acting_user(session), filters=filters)
-        rows = [
-            (
-                entry.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if entry.at.tzinfo else str(entry.at),
-                entry.actor_username or "",
-                entry.action,
-                f"{entry.object_type or ''} {entry.object_id or ''}".strip(),
-                entry.outcome,
-                entry.detail or "",
-            )
-            for entry in entries
-        ]
+    entries = read_as(
+        signed_in_id(), lambda session, actor: search_audit(session=session, actor=actor, filters=filters)
+    )
+    rows = [
+        (
+            entry.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if entry.at.tzinfo else str(entry.at),
+            entry.actor_username or "",
+            entry.action,
+            f"{entry.object_type or ''} {entry.object_id or ''}".strip(),
+            entry.outcome,
+            entry.detail or "",
+        )
+        for entry in entries
+    ]
     return pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String), orient="row")
 
 
 def action_choices() -> list[str]:
-    with read_session(engine()) as session:
-        return [ANY_ACTION, *audit_action_families(session=session, actor=acting_user(session))]
+    families = read_as(
+        signed_in_id(), lambda session, actor: audit_action_families(session=session, actor=actor)
+    )
+    return [ANY_ACTION, *families]
 
 
 def audit_csv(frame: pl.DataFrame) -> bytes:

@@ -23,7 +23,7 @@ from core.targeting import (
     suggestion_reasons,
     what_if,
 )
-from core.tuning import Tuning, tune
+from core.tuning import Tuning
 from db.criteria import (
     CriteriaRefused,
     VersionView,
@@ -37,8 +37,8 @@ from db.criteria import (
     versions,
 )
 from db.engine import read_session
-from db.models import User
-from db.tuning import active_criteria, load_raters, load_ratings, load_tuning_leads
+from db.models import Role, User
+from db.tuning import active_criteria, load_raters, load_ratings, load_tuning_leads, tune_logged
 from ui.auth import CurrentUser
 from ui.data import CACHE_SECONDS, forget_loaded_data, generation
 from ui.db import act_as, database_url, engine
@@ -94,7 +94,7 @@ def targeting_data(key: TuningKey) -> Targeting | None:
         return None
     ratings, raters = load_ratings(engine()), load_raters(engine())
     current = active_criteria(engine()) or Criteria(rules=(), threshold=0)
-    tuning = tune(leads, ratings, raters, current, window_days=key.window_days)
+    tuning = tune_logged(leads, ratings, raters, current, window_days=key.window_days)
     return Targeting(tuning, replay_evidence(leads, ratings, raters))
 
 
@@ -103,7 +103,7 @@ def targeting_data(key: TuningKey) -> Targeting | None:
 
 def _write(user: CurrentUser, call: Callable[[Any, User], object]) -> str | None:
     """Do one service call as the signed-in person; None when done, else what to tell them."""
-    problem = act_as(user.id, call, (CriteriaRefused,))
+    problem = act_as(user.id, call, (CriteriaRefused,)).refused
     if problem:
         return problem
     forget_loaded_data()  # an approval re-scores leads: every page's numbers load afresh
@@ -331,7 +331,7 @@ def _review_form(user: CurrentUser, draft: VersionView) -> None:
             cells[2].form_submit_button(
                 "Approve and put in force", type="primary", icon=":material/verified:"
             )
-            if user.role == "sales_manager"
+            if user.role == Role.sales_manager
             else False
         )
     if approved:
@@ -385,7 +385,7 @@ def drafts_section(
             with st.expander("All its rules"):
                 _sentences(draft.criteria)
             _comments(draft)
-            if user.role in ("marketer", "sales_manager"):
+            if user.role in (Role.marketer, Role.sales_manager):
                 _review_form(user, draft)
 
 
@@ -437,7 +437,7 @@ def history_section(user: CurrentUser, listed: list[VersionView]) -> None:
         with st.expander(f"Version {version.number} ({STATUS_WORDS[version.status]})"):
             _sentences(version.criteria)
             _comments(version)
-            if user.role == "marketer" and version.status == "retired":
+            if user.role == Role.marketer and version.status == "retired":
                 _rollback_form(user, version)
 
 

@@ -7,17 +7,15 @@ from datetime import timedelta
 from core.feedback import EDIT_DAYS
 from core.sla import OwnerStatus, owner_status
 from db import clock
-from db.access import AccessDenied
-from db.engine import read_session, write_session
+from db.engine import read_session
 from db.feedback import LeadToRate as LeadToRate
 from db.feedback import Queue, RecentRating, owners_for, rating_queue, recent_ratings
-from db.models import User
 from db.ratings import RatingIn as RatingIn
 from db.ratings import RatingRefused, rate_lead
 from db.report import agreements
 from ui.auth import CurrentUser
 from ui.data import leads, ratings
-from ui.db import engine
+from ui.db import act_as, engine
 
 
 def my_sla_status(user: CurrentUser) -> OwnerStatus:
@@ -39,12 +37,8 @@ def my_recent_ratings(user: CurrentUser) -> list[RecentRating]:
 
 def submit_rating(user: CurrentUser, rating: RatingIn) -> str | None:
     """Record the rating as the signed-in person; None when done, else what to tell them."""
-    try:
-        with write_session(engine()) as session:
-            actor = session.get(User, user.id)
-            if actor is None or not actor.active:
-                return "Your account is no longer active."
-            rate_lead(session=session, actor=actor, rating=rating)
-    except (AccessDenied, RatingRefused) as refused:
-        return str(refused)
-    return None
+    return act_as(
+        user.id,
+        lambda session, actor: rate_lead(session=session, actor=actor, rating=rating),
+        (RatingRefused,),
+    ).refused

@@ -7,13 +7,13 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import streamlit as st
-from sqlmodel import col, select
 
-from db.engine import read_session, write_session
 from db.importing.errors import InvalidInput as InvalidInput
+from db.importing.history import recent_runs
 from db.importing.mapping import FIELDS as FIELDS
 from db.importing.mapping import Mapping as Mapping
 from db.importing.mapping import MappingError as MappingError
@@ -24,10 +24,12 @@ from db.importing.reader import CsvTable as CsvTable
 from db.importing.reader import read_table
 from db.importing.run import ImportResult as ImportResult
 from db.importing.run import RunOptions, import_csv, import_maven, import_olist
-from db.models import ImportRun, SavedMapping, User
-from ui.auth import USER_KEY
+from db.mappings import save_mapping as save_mapping_as
+from db.mappings import saved_mappings as saved_mappings_of
+from ui.auth import signed_in_id
 from ui.data import forget_loaded_data
-from ui.db import engine
+from ui.db import Acted, act_as, engine, read_as
+from ui.widgets import plain
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_MAPPINGS = {
@@ -40,6 +42,7 @@ EXAMPLE_MAPPINGS = {
 }
 NOT_IN_FILE = "— not in this file —"
 PROBLEMS_SHOWN = 200
+PROBLEM_LINES_SHOWN = 20  # grouped lines; a last one counts the rest
 # Words in a header that suggest each field, most telling first.
 FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "external_id": ("record id", "lead id", "opportunity id", "external id", "id"),
@@ -128,6 +131,7 @@ def mapping_from_choices(
 
 
 Start = Callable[[RunOptions], ImportResult]
+T = TypeVar("T")
 
 
 def read_upload(data: bytes, file_name: str) -> CsvTable:
@@ -161,29 +165,36 @@ def maven_import(files: dict[str, bytes]) -> Start:
     return start
 
 
-def acting_user() -> User | None:
-    current = st.session_state.get(USER_KEY)
-    if current is None:
-        return None
-    with read_session(engine()) as session:
-        return session.get(User, current.id)
+def _done_or_stop(acted: Acted[T]) -> T:
+    """The value of a call as the signed-in person; a refusal is said on the page, which stops there."""
+    if acted.refused is not None:
+        st.error(acted.refused, icon=":material/block:")
+        st.stop()
+    assert acted.value is not None
+    return acted.value
 
 
 def run_with_progress(start: Start, *, dry_run: bool) -> ImportResult:
-    """Run an import under a progress bar that the importer moves."""
+    """Run an import, as the signed-in person, under a progress bar that the importer moves."""
     bar = st.progress(0.0, text="Reading the file…")
 
     def progress(label: str, fraction: float) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=label[:1].upper() + label[1:])
 
-    result = start(RunOptions(dry_run=dry_run, actor=acting_user(), progress=progress))
+    acted = act_as(
+        signed_in_id(),
+        lambda _session, actor: start(RunOptions(actor=actor, dry_run=dry_run, progress=progress)),
+        own_transactions=True,  # the import commits its own steps, and records a failure on its own
+    )
     bar.empty()
+    result = _done_or_stop(acted)
     if result.ok and not dry_run:
         forget_loaded_data()  # every page shows the new numbers at once
     return result
 
 
-def show_result(result: ImportResult, *, key: str) -> None:
+def show_result(result: ImportResult, *, key: str, names: dict[str, str] | None = None) -> None:
+    """The outcome; `names` are the hand-mapping form's labels, for problems that say what to map."""
     if result.ok:
         counts = result.counts
         assert counts is not None
@@ -213,22 +224,22 @@ def show_result(result: ImportResult, *, key: str) -> None:
         f"{summary[:1].upper()}{summary[1:]}. Fix the file (or the mapping) and try again.",
         icon=":material/error:",
     )
-    rows = [
-        {
-            "file": p.file,
-            "row": p.row,
-            "column": p.column,
-            "value": p.value,
-            "problem": p.problem,
-        }
-        for p in report.problems[:PROBLEMS_SHOWN]
-    ]
-    st.dataframe(pl.DataFrame(rows, infer_schema_length=None), hide_index=True, width="stretch")
-    if report.total > PROBLEMS_SHOWN:
-        st.caption(f"The first {PROBLEMS_SHOWN} of {report.total:,} problems; the CSV lists more.")
+    # Grouped: the same problem on many rows is one line with its count, first rows and what to map.
+    lines = report.lines(PROBLEM_LINES_SHOWN, names=names, escape=plain)
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    shown = report.first(PROBLEMS_SHOWN)
+    label = "Row by row" if report.total <= PROBLEMS_SHOWN else f"Row by row (the first {PROBLEMS_SHOWN})"
+    with st.expander(label):
+        rows = [
+            {"file": p.file, "row": p.row, "column": p.column, "value": p.value, "problem": p.what(names)}
+            for p in shown
+        ]
+        st.dataframe(pl.DataFrame(rows, infer_schema_length=None), hide_index=True, width="stretch")
+        if report.total > PROBLEMS_SHOWN:
+            st.caption(f"The first {PROBLEMS_SHOWN} of {report.total:,} problems; the CSV lists every one.")
     st.download_button(
         "Download the problem report (CSV)",
-        data=report.to_csv().encode("utf-8"),
+        data=report.to_csv(names).encode("utf-8"),
         file_name="import-problems.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -237,39 +248,39 @@ def show_result(result: ImportResult, *, key: str) -> None:
 
 
 def saved_mappings() -> dict[str, str]:
-    with read_session(engine()) as session:
-        rows = session.exec(select(SavedMapping).order_by(col(SavedMapping.name))).all()
-        return {row.name: row.toml for row in rows}
+    """Every saved mapping's TOML text by its name."""
+    return read_as(signed_in_id(), lambda session, actor: saved_mappings_of(session=session, actor=actor))
 
 
 def save_mapping(name: str, mapping: Mapping) -> None:
-    user = acting_user()
-    with write_session(engine()) as session:
-        row = session.exec(select(SavedMapping).where(SavedMapping.name == name)).first()
-        if row is None:
-            row = SavedMapping(name=name, toml="", created_by_id=user.id if user else None)
-        row.toml = mapping_to_toml(mapping)
-        session.add(row)
+    """Keep the mapping under `name`, as the signed-in person; a refusal is said on the page."""
+    _done_or_stop(
+        act_as(
+            signed_in_id(),
+            lambda session, actor: save_mapping_as(session=session, actor=actor, name=name, mapping=mapping),
+            (MappingError,),
+        )
+    )
 
 
 def recent_imports(limit: int = 20) -> pl.DataFrame:
-    with read_session(engine()) as session:
-        runs = session.exec(select(ImportRun).order_by(col(ImportRun.id).desc()).limit(limit)).all()
-        names = {u.id: u.username for u in session.exec(select(User)).all()}
-        return pl.DataFrame(
-            [
-                {
-                    "when (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M"),
-                    "who": names.get(run.actor_id, "command line") if run.actor_id else "command line",
-                    "source": run.source_system,
-                    "file": run.file_name,
-                    "status": run.status,
-                    "rows": run.rows_read,
-                    "created": run.created,
-                    "updated": run.updated,
-                    "unchanged": run.unchanged,
-                }
-                for run in runs
-            ],
-            infer_schema_length=None,
-        )
+    runs = read_as(
+        signed_in_id(), lambda session, actor: recent_runs(session=session, actor=actor, limit=limit)
+    )
+    return pl.DataFrame(
+        [
+            {
+                "when (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M"),
+                "who": run.who,
+                "source": run.source,
+                "file": run.file_name,
+                "status": run.status,
+                "rows": run.rows_read,
+                "created": run.created,
+                "updated": run.updated,
+                "unchanged": run.unchanged,
+            }
+            for run in runs
+        ],
+        infer_schema_length=None,
+    )

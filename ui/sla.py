@@ -12,7 +12,6 @@ import streamlit as st
 
 from db import clock
 from db.engine import read_session
-from db.models import User
 from db.sla import (
     MAX_FOLLOW_UP_HOURS,
     MAX_MQLS_PER_MONTH,
@@ -29,7 +28,7 @@ from db.sla import (
 )
 from ui.auth import CurrentUser
 from ui.data import forget_loaded_data
-from ui.db import act_as, engine
+from ui.db import act_as, engine, read_as
 from ui.widgets import plain
 
 FLASH = "sla_flash"
@@ -59,9 +58,7 @@ def sla_terms() -> SlaTerms:
 
 def settable_scopes(user: CurrentUser) -> list[int | None]:
     """Whose terms the signed-in person may set (None: the company's)."""
-    with read_session(engine()) as session:
-        actor = session.get(User, user.id)
-        return scopes_for(session, actor) if actor is not None else []
+    return read_as(user.id, scopes_for)
 
 
 # ---------------------------------------------------------------- in force and history
@@ -191,7 +188,7 @@ def _save(user: CurrentUser, team_id: int | None, new: Agreement) -> str | None:
             now=clock.now(),
         ),
         (SlaRefused,),
-    )
+    ).refused
     if problem:
         return problem
     forget_loaded_data()  # every page measuring against the terms computes afresh

@@ -19,13 +19,15 @@ from sqlmodel import func, select
 import db.__main__ as cli
 from core.kpis import headline_by
 from core.periods import ALL_TIME
+from db.access import OPERATOR
 from db.engine import read_session
 from db.frames import load_leads
-from db.importing.run import ImportResult, import_maven, import_olist
+from db.importing.run import ImportResult, RunOptions, import_maven, import_olist
 from db.models import DataSource, ImportRun, Role, Team, User
 from db.settings import get_settings
 
 TODAY = date(2026, 11, 23)
+AS_OPERATOR = RunOptions(actor=OPERATOR)  # the command line's import
 OLIST_BY_ORIGIN = {
     "organic_search": (2296, 271), "paid_search": (1586, 195), "social": (1350, 75), "unknown": (1099, 179),
     "direct_traffic": (499, 56), "email": (493, 15), "referral": (284, 24), "other": (150, 4),
@@ -51,6 +53,7 @@ def _olist(engine: Engine, folder: Path) -> ImportResult:
         engine,
         folder / "olist" / "olist_marketing_qualified_leads_dataset.csv",
         folder / "olist" / "olist_closed_deals_dataset.csv",
+        options=AS_OPERATOR,
     )
 
 
@@ -125,7 +128,7 @@ def test_maven_figures(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = import_maven(db_engine, shared_datasets / "maven_crm")
+    result = import_maven(db_engine, shared_datasets / "maven_crm", options=AS_OPERATOR)
     assert result.ok, result.describe()
     assert result.counts is not None and result.counts.created == 8800
 
@@ -161,7 +164,7 @@ def test_maven_figures(
 
 
 def test_maven_through_the_core_functions_the_pages_use(db_engine: Engine, shared_datasets: Path) -> None:
-    assert import_maven(db_engine, shared_datasets / "maven_crm").ok
+    assert import_maven(db_engine, shared_datasets / "maven_crm", options=AS_OPERATOR).ok
     leads = load_leads(db_engine, source_system="maven")
     assert leads.height == 8800
     quarters = dict(headline_by(leads, ALL_TIME, "quarter", today=TODAY))
@@ -170,7 +173,7 @@ def test_maven_through_the_core_functions_the_pages_use(db_engine: Engine, share
 
 
 def test_the_maven_product_spelling_is_joined(db_engine: Engine, shared_datasets: Path) -> None:
-    assert import_maven(db_engine, shared_datasets / "maven_crm").ok
+    assert import_maven(db_engine, shared_datasets / "maven_crm", options=AS_OPERATOR).ok
     with db_engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT attributes FROM leads WHERE external_id = '1C1I7A6R'").all()
     attributes = json.loads(rows[0][0]) if isinstance(rows[0][0], str) else rows[0][0]

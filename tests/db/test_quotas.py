@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 import db.__main__ as cli
+from db.access import OPERATOR
 from db.engine import read_session, write_session
 from db.models import Quota, Role, Team, User
 from db.quotas import QuotaFileError, parse_amount, parse_period, parse_quota_csv, write_quotas
@@ -82,10 +83,10 @@ def test_write_then_replace(db_engine: Engine) -> None:
     _people(db_engine)
     rows = parse_quota_csv("rep,team,period,amount\nANN@example.com,,2026-11,10000\n,East,2026-Q4,90000\n")
     with write_session(db_engine) as session:
-        assert write_quotas(session=session, rows=rows) == (2, 0)
+        assert write_quotas(session=session, actor=OPERATOR, rows=rows) == (2, 0)
     again = parse_quota_csv("rep,team,period,amount\nAnn Lee,,2026-11,12000\n")
     with write_session(db_engine) as session:
-        assert write_quotas(session=session, rows=again) == (0, 1)
+        assert write_quotas(session=session, actor=OPERATOR, rows=again) == (0, 1)
     quotas = _quotas(db_engine)
     assert [(u, p, k, a) for u, _, p, k, a in quotas] == [
         (None, date(2026, 10, 1), "quarter", 90_000.0),
@@ -97,7 +98,7 @@ def test_an_unknown_rep_refuses_the_whole_file(db_engine: Engine) -> None:
     _people(db_engine)
     rows = parse_quota_csv("rep,team,period,amount\nbob,,2026-11,1\nnobody,,2026-11,2\n,West,2026-11,3\n")
     with pytest.raises(QuotaFileError) as refused, write_session(db_engine) as session:
-        write_quotas(session=session, rows=rows)
+        write_quotas(session=session, actor=OPERATOR, rows=rows)
     assert refused.value.problems == [
         "row 3: no single user is called 'nobody'",
         "row 4: there is no team 'West'",

@@ -15,11 +15,13 @@ from core.kpis import records_losses, sales_cycle_days, win_rate
 from core.periods import ALL_TIME, Period
 from core.quota import Attainment, Scope, scope_leads, win_rate_trend
 from core.revenue import alignment
+from db.access import OPERATOR
 from db.frames import load_leads, load_people, load_traffic
-from db.importing.run import import_maven, import_olist
+from db.importing.run import RunOptions, import_maven, import_olist
 from tests.db.test_import_real import MAVEN_BY_MANAGER, MAVEN_BY_QUARTER, MAVEN_BY_REGION, OLIST_BY_ORIGIN
 
 TODAY = date(2026, 11, 23)
+AS_OPERATOR = RunOptions(actor=OPERATOR)  # the command line's import
 QUARTERS_2017 = {
     "2017-Q1": Period(date(2017, 1, 1), date(2017, 4, 1)),
     "2017-Q2": Period(date(2017, 4, 1), date(2017, 7, 1)),
@@ -29,7 +31,7 @@ QUARTERS_2017 = {
 
 
 def test_maven_on_the_quota_and_revenue_screens(db_engine: Engine, shared_datasets: Path) -> None:
-    assert import_maven(db_engine, shared_datasets / "maven_crm").ok
+    assert import_maven(db_engine, shared_datasets / "maven_crm", options=AS_OPERATOR).ok
     leads, people = load_leads(db_engine), load_people(db_engine)
     everyone = Scope("company")
 
@@ -71,6 +73,7 @@ def test_olist_on_the_funnel_screen(db_engine: Engine, shared_datasets: Path) ->
         db_engine,
         olist / "olist_marketing_qualified_leads_dataset.csv",
         olist / "olist_closed_deals_dataset.csv",
+        options=AS_OPERATOR,
     )
     assert result.ok
     leads, people = load_leads(db_engine), load_people(db_engine)

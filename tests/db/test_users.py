@@ -127,7 +127,7 @@ def test_reset_password_gives_a_one_time_password_that_must_be_changed(db_engine
         assert verify_password(one_time, gina.password_hash) and not verify_password(
             GOOD_PASSWORD, gina.password_hash
         )
-        change_own_password(session=session, user=gina, current=one_time, new="gina-chose-this-one")
+        change_own_password(session=session, actor=gina, current=one_time, new="gina-chose-this-one")
     with read_session(db_engine) as session:
         (gina,) = [u for u in list_users(session=session, actor=OPERATOR) if u.username == "gina"]
         assert not gina.must_change_password
@@ -149,7 +149,7 @@ def test_changing_ones_own_password_needs_the_current_one_and_a_good_new_one(
     _add(sqlite_engine, "hal")
     with pytest.raises(UserError, match=problem), write_session(sqlite_engine) as session:
         (hal,) = list_users(session=session, actor=OPERATOR)
-        change_own_password(session=session, user=hal, current=current, new=new)
+        change_own_password(session=session, actor=hal, current=current, new=new)
 
 
 def test_change_role_and_team_are_audited_with_before_and_after(db_engine: Engine) -> None:

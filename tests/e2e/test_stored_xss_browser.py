@@ -20,7 +20,7 @@ from db.access import OPERATOR
 from db.demo import seed_demo
 from db.engine import make_engine, write_session
 from db.importing.mapping import parse_mapping
-from db.importing.run import import_csv
+from db.importing.run import RunOptions, import_csv
 from db.migrate import upgrade_to_head
 from db.models import Lead, LeadRating, Role, User, UserCreate
 from db.ratings import RatingIn, rate_lead
@@ -109,7 +109,11 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile
     today = clock.today()
     seed_demo(engine, leads=400, seed=7, today=today)
     result = import_csv(
-        engine, hostile_csv(today.isoformat()), parse_mapping(MAPPING), file_name=f"{IMG}.csv"
+        engine,
+        hostile_csv(today.isoformat()),
+        parse_mapping(MAPPING),
+        file_name=f"{IMG}.csv",
+        options=RunOptions(actor=OPERATOR),
     )
     assert result.ok, result.describe()
     with write_session(engine) as session:

@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from db.access import OPERATOR
 from db.importing.mapping import Mapping, parse_mapping
-from db.importing.run import import_csv
+from db.importing.run import RunOptions, import_csv
 from db.models import DataSource, Lead, LeadRating, LeadRatingHistory, Role, Team, User
 from tests.conftest import PROJECT_ROOT
 
 MAPPINGS = PROJECT_ROOT / "mappings"
+AS_OPERATOR = RunOptions(actor=OPERATOR)  # the command line's import
 
 
 def example(name: str) -> Mapping:
@@ -92,7 +94,9 @@ Record ID,First Name,Last Name,Email,Create Date,Lifecycle Stage,Lead Status,Bec
 
 def test_hubspot_contacts_export(db_engine: Engine) -> None:
     mapping = example("hubspot_contacts.toml")
-    result = import_csv(db_engine, HUBSPOT_CSV.encode(), mapping, file_name="hubspot-contacts.csv")
+    result = import_csv(
+        db_engine, HUBSPOT_CSV.encode(), mapping, file_name="hubspot-contacts.csv", options=AS_OPERATOR
+    )
     assert result.ok, result.report.first(10)
     assert result.counts is not None
     assert (result.counts.rows_read, result.counts.created, result.counts.users_created) == (7, 7, 2)
@@ -189,7 +193,9 @@ def test_hubspot_contacts_export(db_engine: Engine) -> None:
         teams = {t.id: t.name for t in session.exec(select(Team)).all()}
         assert teams.get(people["Maria Lopez"].team_id) == "EMEA"
 
-    again = import_csv(db_engine, HUBSPOT_CSV.encode(), mapping, file_name="hubspot-contacts.csv")
+    again = import_csv(
+        db_engine, HUBSPOT_CSV.encode(), mapping, file_name="hubspot-contacts.csv", options=AS_OPERATOR
+    )
     assert again.counts is not None
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, 7)
     assert again.counts.users_created == 0
@@ -209,7 +215,9 @@ SALESFORCE_CSV = """\
 
 def test_salesforce_leads_report(db_engine: Engine) -> None:
     mapping = example("salesforce_leads.toml")
-    result = import_csv(db_engine, SALESFORCE_CSV.encode(), mapping, file_name="report.csv")
+    result = import_csv(
+        db_engine, SALESFORCE_CSV.encode(), mapping, file_name="report.csv", options=AS_OPERATOR
+    )
     assert result.ok, result.report.first(10)
     assert result.counts is not None
     assert (result.counts.rows_read, result.counts.created, result.counts.users_created) == (5, 5, 3)
@@ -279,7 +287,9 @@ def test_salesforce_leads_report(db_engine: Engine) -> None:
         ratings = session.exec(select(LeadRating)).all()
         assert all(r.reasons == ["imported"] for r in ratings)
 
-    again = import_csv(db_engine, SALESFORCE_CSV.encode(), mapping, file_name="report.csv")
+    again = import_csv(
+        db_engine, SALESFORCE_CSV.encode(), mapping, file_name="report.csv", options=AS_OPERATOR
+    )
     assert again.counts is not None
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, 5)
     assert again.counts.ratings_written == 0
@@ -288,7 +298,7 @@ def test_salesforce_leads_report(db_engine: Engine) -> None:
 def test_salesforce_times_are_read_in_the_exporting_users_time_zone(sqlite_engine: Engine) -> None:
     text = (MAPPINGS / "salesforce_leads.toml").read_text(encoding="utf-8")
     mapping = parse_mapping(text.replace('timezone = "UTC"', 'timezone = "America/Los_Angeles"'))
-    assert import_csv(sqlite_engine, SALESFORCE_CSV.encode(), mapping).ok
+    assert import_csv(sqlite_engine, SALESFORCE_CSV.encode(), mapping, options=AS_OPERATOR).ok
     leads = _leads(sqlite_engine, "salesforce")
     assert leads["00Q5g00000A1b2cEAB"]["created"] == at(2024, 3, 15, 21, 5), "2:05 PM PDT"
     assert leads["00Q5g00000A1b2dEAB"]["created"] == at(2024, 3, 16, 16, 0)
@@ -297,7 +307,13 @@ def test_salesforce_times_are_read_in_the_exporting_users_time_zone(sqlite_engin
 
 def test_a_converted_salesforce_lead_without_a_converted_date_is_refused(sqlite_engine: Engine) -> None:
     broken = SALESFORCE_CSV.replace('"1","3/20/2024"', '"1",""')
-    result = import_csv(sqlite_engine, broken.encode(), example("salesforce_leads.toml"), file_name="r.csv")
+    result = import_csv(
+        sqlite_engine,
+        broken.encode(),
+        example("salesforce_leads.toml"),
+        file_name="r.csv",
+        options=AS_OPERATOR,
+    )
     assert not result.ok
     assert [(p.row, p.column, p.value, p.problem) for p in result.report.problems] == [
         (4, "Converted Date", "Closed - Converted", "the stage is opportunity but there is no date for it")
@@ -306,6 +322,12 @@ def test_a_converted_salesforce_lead_without_a_converted_date_is_refused(sqlite_
 
 def test_a_salesforce_rating_outside_the_mapping_is_refused(sqlite_engine: Engine) -> None:
     broken = SALESFORCE_CSV.replace('"warm"', '"Lukewarm"')
-    result = import_csv(sqlite_engine, broken.encode(), example("salesforce_leads.toml"), file_name="r.csv")
+    result = import_csv(
+        sqlite_engine,
+        broken.encode(),
+        example("salesforce_leads.toml"),
+        file_name="r.csv",
+        options=AS_OPERATOR,
+    )
     assert [(p.row, p.column, p.value) for p in result.report.problems] == [(3, "Rating", "Lukewarm")]
     assert "not a rating listed in [rating.values]" in result.report.problems[0].problem

@@ -25,13 +25,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from db.access import OPERATOR
 from db.engine import make_engine
 from db.importing.mapping import Mapping, parse_mapping
-from db.importing.run import import_csv
+from db.importing.run import RunOptions, import_csv
 from db.models import Lead, User
 from tests.conftest import _truncate_all
 from tests.db.importing.snapshots import assert_nothing_but_the_log_changed, snapshot
 
+AS_OPERATOR = RunOptions(actor=OPERATOR)  # the command line's import
 STAGES = ("mql", "sql", "opportunity", "close")
 TIME_STYLES = {
     # how the file writes times -> (mapping timezone, polars datetime format, zone the times are shown in)
@@ -207,7 +209,7 @@ def stored(engine: Engine) -> pl.DataFrame:
 
 def check_round_trip(engine: Engine, example: Example) -> None:
     data, mapping = to_csv(example), mapping_for(example)
-    first = import_csv(engine, data, mapping, file_name="leads.csv")
+    first = import_csv(engine, data, mapping, file_name="leads.csv", options=AS_OPERATOR)
     assert first.ok, (first.report.first(10), data)
     n = example.frame.height
     assert first.counts is not None
@@ -226,7 +228,7 @@ def check_round_trip(engine: Engine, example: Example) -> None:
     assert first.counts.users_created == len(distinct_owners)
 
     before = snapshot(engine)
-    again = import_csv(engine, data, mapping, file_name="leads.csv")
+    again = import_csv(engine, data, mapping, file_name="leads.csv", options=AS_OPERATOR)
     assert again.counts is not None
     assert (again.counts.created, again.counts.updated, again.counts.unchanged) == (0, 0, n)
     assert again.counts.users_created == 0
