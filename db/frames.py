@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import polars as pl
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, make_url
 
 from core.schema import LEADS_SCHEMA, PEOPLE_SCHEMA, QUOTAS_SCHEMA, TRAFFIC_SCHEMA
+from db.models import AuditLog
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 
@@ -219,3 +221,30 @@ def load_traffic(engine: Engine) -> pl.DataFrame:
 
 def load_quotas(engine: Engine) -> pl.DataFrame:
     return read_query(engine, QUOTAS_SQL, QUOTAS_SCHEMA)
+
+
+# The audited writes that change what these frames hold, or what is computed from them: leads imported or
+# re-scored by a criteria approval, the SLA's terms, quotas, people and their teams. An app server keeps
+# the frames for minutes (ui/data.py); it compares the newest of these entries with the one it loaded
+# them under, so a write made through another app server or the command line shows at its next rerun.
+# A new kind of write that changes the frames adds its audit action here.
+FRAME_CHANGES = (
+    "import.done",
+    "criteria.approve",
+    "sla.set",
+    "quotas.import",
+    "demo.seed",
+    "user.create",
+    "user.disable",
+    "user.change_role",
+    "user.change_team",
+)
+
+
+def changes_stamp(engine: Engine) -> int:
+    """The id of the newest audit entry of a write in FRAME_CHANGES, 0 before any: it moves with each
+    (one indexed look-up, cheap to ask on every rerun)."""
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    query = select(func.max(table.c.id)).where(table.c.action.in_(FRAME_CHANGES), table.c.outcome == "ok")
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)
