@@ -8,7 +8,7 @@ PORT ?= 8501
 HUDDLE_DEMO ?= 1
 export HUDDLE_DEMO
 
-.PHONY: run test test-dates lint typecheck pytest bench bench-import bench-kpis install install-dev browser clean
+.PHONY: run test test-dates screenshots lint typecheck pytest bench bench-import bench-kpis install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ ifeq ($(HUDDLE_DEMO),1)
 	$(BIN)/python -m db seed --demo --if-empty
 endif
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Production (docs/DEPLOY.md): your own data only, whatever HUDDLE_DEMO says (no seeding, no demo logins,
+# no banner); the migrations first; a headless server on ADDRESS:PORT, usually behind a reverse proxy on the
+# same host, with no file watcher (deploying means restarting). Needs DATABASE_URL and HUDDLE_COOKIE_KEY
+# (or `cookie_key` in .streamlit/secrets.toml); logs go to stderr.
+ADDRESS ?= 127.0.0.1
+.PHONY: serve
+serve: install
+	HUDDLE_DEMO=0 $(BIN)/python -m db upgrade
+	HUDDLE_DEMO=0 exec $(BIN)/streamlit run app.py --server.headless true --server.address $(ADDRESS) \
+		--server.port $(PORT) --server.fileWatcherType none --server.runOnSave false
 
 # Browser tests drive Debian's Chromium; install it when it is missing (root only, as on CI machines).
 browser:
@@ -62,6 +73,14 @@ test-dates: install-dev browser
 		HUDDLE_TODAY=$$day $(BIN)/python -m pytest -q || exit 1; \
 	done
 
+# The README's pictures in docs/screenshots/, made again by the browser tests that call readme_picture().
+# `make test` never writes them: its screenshots go to tests/e2e/screenshots/ (git-ignored), and the browser
+# tests fail if they leave `git status` changed.
+README_SHOT_TESTS := tests/e2e/test_login_browser.py tests/e2e/test_funnel_browser.py \
+	tests/e2e/test_kpi_screens_browser.py tests/e2e/test_weekly_sync_browser.py tests/e2e/test_import_browser.py
+screenshots: install-dev browser
+	HUDDLE_README_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q $(README_SHOT_TESTS)
+
 # Benchmarks print medians to compare runs by; none of them is part of `make test`.
 bench: install-dev
 	$(BIN)/python tests/bench/bench_seed.py
@@ -71,6 +90,11 @@ bench-import: install-dev
 
 bench-kpis: install-dev
 	$(BIN)/python tests/bench/bench_kpis.py --database data/bench-kpis.db --runs 5
+
+# A real server, 2,000 page loads from headless Chromium, its memory every 100 loads (an hour or more).
+.PHONY: bench-soak
+bench-soak: install-dev browser
+	$(BIN)/python tests/bench/bench_soak.py --leads 20000 --loads 2000 --every 100 --contexts 3 --max-minutes 150
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,20 @@
 """Huddle: the frame around every page — page config, the login gate, and the pages of the user's role."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.account import forced_password_change
 from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account, signed_in_user
 from ui.db import require_database
+from ui.logs import errors_logged, start_logging
 from ui.navigation import PAGES, home_for, pages_for
 
-st.set_page_config(page_title="Huddle", page_icon=":material/handshake:", layout="wide")
+# The tab's icon is a file of ours that Streamlit serves from its own /media/ address: a ":material/..." or
+# emoji icon would make every browser fetch it from an outside host (and go without on a closed network).
+ICON = Path(__file__).resolve().parent / "ui" / "assets" / "huddle-icon.png"
+st.set_page_config(page_title="Huddle", page_icon=str(ICON), layout="wide")
+start_logging()
 engine = require_database()
 try:
     widget = authenticator(engine)
@@ -40,7 +47,7 @@ if user is None:
 
 if user.must_change_password:
     # After a password reset the one-time password opens only this form, whatever the address.
-    change = lambda: forced_password_change(engine, user)  # noqa: E731
+    change = lambda: forced_password_change(user)  # noqa: E731
     st.navigation(
         [
             st.Page(change, title="Choose your password", url_path="change-password", default=True),
@@ -62,5 +69,6 @@ navigation = st.navigation([landing, *pages.values()])
 if navigation is landing:
     # Before the sidebar: a cookie still to be written after login must reach the page that stays.
     st.switch_page(home)
-sidebar_account(user, widget, engine)
-navigation.run()
+sidebar_account(user, widget)
+with errors_logged(navigation.url_path or "home"):
+    navigation.run()

@@ -28,6 +28,7 @@ from sqlmodel import Session, SQLModel, select
 from core.criteria import Criteria, Rule, score_leads
 from db import audit, clock
 from db.bulk import bulk_insert, fix_sequences, json_list, text_times
+from db.demo_accounts import DEMO_PASSWORD
 from db.engine import WRITE_OPTION
 from db.models import (
     ActionItem,
@@ -44,7 +45,6 @@ from db.models import (
 from db.passwords import hash_password
 from db.progress import ProgressFn, no_progress
 
-DEMO_PASSWORD = "huddle-demo"
 SOURCE_SYSTEM = "demo"
 HISTORY_DAYS = 400
 

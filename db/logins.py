@@ -8,6 +8,7 @@ every try pays for exactly one bcrypt check, so the time taken does not tell whi
 from __future__ import annotations
 
 import enum
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ LOCK_DURATION = timedelta(minutes=15)
 # How far back failures are read: long enough to replay the locks that can still matter.
 LOOKBACK = 4 * (FAILURE_WINDOW + LOCK_DURATION)
 MAX_USERNAME = 120
+
+logger = logging.getLogger(__name__)
 
 
 class LoginOutcome(enum.StrEnum):
@@ -109,7 +112,21 @@ def check_login(
     session.add(LoginAttempt(username=name, at=now, succeeded=outcome is LoginOutcome.ok))
     session.flush()
     _audit(session, user, name, outcome, now)
+    _log(name, outcome, known=user is not None)
     return outcome
+
+
+def _log(name: str, outcome: LoginOutcome, *, known: bool) -> None:
+    """The server's line for a login try: who and why, never the password. The page says only "wrong
+    username or password"; the log may say which, for whoever runs the server."""
+    who = audit.escape_control_characters(name)
+    if outcome is LoginOutcome.ok:
+        logger.info("login: %s", who)
+    elif outcome is LoginOutcome.locked:
+        logger.warning("login refused for %s: locked after repeated failures", who)
+    else:
+        reason = "wrong password" if known else "no active account with a password by that name"
+        logger.info("login refused for %s: %s", who, reason)
 
 
 def _audit(session: Session, user: User | None, name: str, outcome: LoginOutcome, now: datetime) -> None:
@@ -131,6 +148,13 @@ def _audit(session: Session, user: User | None, name: str, outcome: LoginOutcome
         at=now,
     )
     if outcome is LoginOutcome.failed and lock_ends_at(session=session, username=name, now=now) is not None:
+        logger.warning(
+            "lockout: %s after %d failed logins within %s, for %s",
+            audit.escape_control_characters(name),
+            LOCK_AFTER_FAILURES,
+            FAILURE_WINDOW,
+            LOCK_DURATION,
+        )
         audit.record(
             session=session,
             action="lockout",

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # A login ends after this long without a page being used, and this long after it began, whatever.
     huddle_session_idle_hours: float = 12.0
     huddle_session_max_days: float = 7.0
+    # DEBUG, INFO, WARNING or ERROR: how much the app and the command line write to stderr (db/logs.py).
+    huddle_log_level: str = "INFO"
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,8 @@ criteria version) and the report `python -m db tune --json` prints."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import polars as pl
@@ -26,6 +28,8 @@ TUNING_LEADS_SCHEMA: dict[str, pl.DataType] = {
 }
 RATINGS_SCHEMA: dict[str, pl.DataType] = {"lead_id": pl.Int64(), "rater_id": pl.Int64(), "stars": pl.Int64()}
 RATERS_SCHEMA: dict[str, pl.DataType] = {"user_id": pl.Int64(), "team_id": pl.Int64()}
+
+logger = logging.getLogger(__name__)
 
 
 def _quoted(text: str) -> str:
@@ -110,6 +114,25 @@ def run_tuning(engine: Engine, *, window_days: int, source_system: str | None = 
     if leads.is_empty():
         raise ValueError("there are no leads to learn from; import some or seed the demo company")
     current = active_criteria(engine) or Criteria(rules=(), threshold=0)
-    return tune(
+    return tune_logged(
         leads, load_ratings(engine, source_system), load_raters(engine), current, window_days=window_days
     )
+
+
+def tune_logged(
+    leads: pl.DataFrame, ratings: pl.DataFrame, raters: pl.DataFrame, current: Criteria, *, window_days: int
+) -> Tuning:
+    """core.tuning.tune, and a log line of what it learnt from and how long it took."""
+    started = time.perf_counter()
+    result = tune(leads, ratings, raters, current, window_days=window_days)
+    logger.info(
+        "tuning: %d leads, %d ratings, a %d-day window, %.2f s; threshold %d -> %d, %d rules proposed",
+        leads.height,
+        ratings.height,
+        window_days,
+        time.perf_counter() - started,
+        result.current.threshold,
+        result.proposed.threshold,
+        len(result.proposed.rules),
+    )
+    return result

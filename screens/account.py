@@ -4,11 +4,10 @@ import streamlit as st
 
 from ui.account import change_password_form
 from ui.auth import require_role
-from ui.db import engine
 from ui.navigation import EVERYONE
 
 user = require_role(*EVERYONE)
 st.title("My account")
 st.text(f"Signed in as {user.username} ({user.role_label}).")
 st.caption("Changing your password ends every login of yours, in every browser, this one too.")
-change_password_form(engine(), user)
+change_password_form(user)

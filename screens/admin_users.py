@@ -4,8 +4,9 @@ import streamlit as st
 
 from ui.admin_users import add_user_form, change_user_form, disable_or_reset_form, politely, users_frame
 from ui.auth import require_role
+from ui.navigation import Role
 
-require_role("admin")
+require_role(Role.admin)
 st.title("Users")
 st.caption("Every change here is kept in the audit log. A new or reset password is shown once.")
 

@@ -5,8 +5,9 @@ import streamlit as st
 from ui.admin_users import politely
 from ui.audit_log import action_choices, audit_csv, audit_frame
 from ui.auth import require_role
+from ui.navigation import Role
 
-require_role("admin")
+require_role(Role.admin)
 st.title("Audit log")
 st.caption("Every login, failed login, lockout, logout, refused action, import and user change, in UTC.")
 

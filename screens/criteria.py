@@ -17,8 +17,9 @@ from ui.criteria import (
     tuning_key,
     what_if_editor,
 )
+from ui.navigation import Role
 
-user = require_role("marketer", "sales_manager", "executive")
+user = require_role(Role.marketer, Role.sales_manager, Role.executive)
 st.title("Targeting criteria")
 demo_banner()
 show_flash()
@@ -31,7 +32,7 @@ st.subheader("What the evidence says")
 show_evidence(data)
 st.subheader("The suggestion")
 show_suggestion(data)
-if user.role == "marketer":
+if user.role == Role.marketer:
     st.subheader("Try a change")
     st.caption("Edit points, rules or the threshold; the backtest follows. Propose it when it reads right.")
     what_if_editor(user, data, active)

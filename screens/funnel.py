@@ -1,196 +1,34 @@
 """Funnel: website sessions to won deals for the chosen period, how each stage converts, how fast, where
 the leads come from, and the leads behind every number."""
 
-from datetime import datetime
-
-import polars as pl
 import streamlit as st
 
-from core.charts import funnel_chart, trend_chart
-from core.criteria_marks import activations_between, mark_activations
-from core.filters import Filters
-from core.funnel import (
-    BREAKDOWNS,
-    PAIRS,
-    STEPS,
-    Funnel,
-    funnel_steps,
-    pair_key,
-    trend_buckets,
-)
-from core.schema import STAGE_LABEL
 from ui.auth import demo_banner
-from ui.cached import (
-    DataVersion,
-    breakdown_table,
-    funnel_pair,
-    kpi_data,
-    leads_behind_rows,
-    trend_series,
-)
-from ui.criteria import criteria_activations
-from ui.drill import leads_table
+from ui.cached import funnel_pair, kpi_data
 from ui.filters import sidebar_filters
-from ui.widgets import MISSING, count_metric, percent, plain, rate_detail, selected_point
-
-
-def stage_metrics(now: Funnel, before: Funnel) -> None:
-    cells = st.columns(len(STEPS) + 1)
-    with cells[0]:
-        if now.traffic is None:
-            st.metric(STAGE_LABEL["traffic"], MISSING)
-        else:
-            count_metric(STAGE_LABEL["traffic"], "traffic", now.traffic, before.traffic)
-    for cell, stage in zip(cells[1:], STEPS, strict=True):
-        with cell:
-            count_metric(STAGE_LABEL[stage], "leads" if stage == "created" else stage, now.counts[stage],
-                         before.counts[stage])  # fmt: skip
-
-
-def conversion_table(now: Funnel) -> None:
-    rows = []
-    for a, b in PAIRS:
-        key = pair_key(a, b)
-        conversion = now.conversions[key]
-        step = f"{STAGE_LABEL[a]} → {STAGE_LABEL[b]}"
-        if conversion is None:
-            rows.append({"step": step, "conversion": MISSING, "of them": "", "marks": "",
-                         "median days": MISSING})  # fmt: skip
-            continue
-        marks = [m for m, on in (("small sample", conversion.rate.small_sample), ("still maturing",
-                 conversion.maturing)) if on]  # fmt: skip
-        velocity = now.velocity_days[key]
-        rows.append(
-            {
-                "step": step,
-                "conversion": percent(conversion.rate.value),
-                "of them": rate_detail(conversion.rate),
-                "marks": ", ".join(marks),
-                "median days": "—" if velocity is None else f"{velocity:,.1f}",
-            }
-        )
-    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption(
-        "Conversion follows the leads that reached the first stage in the period, whenever they reached "
-        "the next. *Still maturing*: the typical time between the two stages has not yet passed. Median "
-        "days: how long the step took for the leads that reached the second stage in the period. Website "
-        "sessions are visits, not people, so no rate leads from them to leads."
-    )
-
-
-def trend_section(version: DataVersion, filters: Filters, last_day: datetime) -> None:
-    grain = st.segmented_control("Trend by", ["week", "month"], default="week", key="trend_grain") or "week"
-    series = trend_series(version, filters, last_day.date(), grain)
-    if series.is_empty():
-        st.info("No stage has any leads to draw.", icon=":material/show_chart:")
-        return
-    title = f"Leads reaching each stage per {grain}, last 13 {grain}s (the last one may be partial)"
-    first, last = trend_buckets(last_day.date(), grain)[0], last_day.date()
-    activations = criteria_activations()
-    figure = mark_activations(trend_chart(series, title, grain), activations, first, last)
-    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
-    if activations_between(activations, first, last):
-        st.caption(
-            "A dotted line marks the day a new targeting criteria version came into force: MQL counts that "
-            "move from that day on may be the definition changing, not the market."
-        )
-
-
-def breakdown_section(version: DataVersion, filters: Filters, now: Funnel) -> tuple[str, str] | None:
-    """The breakdown table; returns the (dimension, value) of the row the user picked, if any."""
-    by = st.selectbox(
-        "Break down by", list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__, key="breakdown_by"
-    )
-    table = breakdown_table(version, filters, now.period, by)
-    if table.is_empty():
-        st.info(f"No leads reached any stage in {now.period.label}.", icon=":material/table_rows:")
-        return None
-    shown = table.select(
-        pl.col("key").alias(BREAKDOWNS[by]),
-        *[pl.col(s).alias(STAGE_LABEL[s]) for s in STEPS if now.counts[s] is not None],
-        pl.col("revenue").alias("Revenue"),
-        (pl.col("mql_to_sql") * 100).alias("MQL → SQL %"),
-        pl.col("mql_to_sql_den").alias("MQLs in cohort"),
-        (pl.col("win_rate") * 100).alias("Win rate %"),
-        pl.col("win_den").alias("Closed"),
-    )
-    event = st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=f"breakdown_table_{by}",
-        column_config={
-            "Revenue": st.column_config.NumberColumn(format="dollar"),
-            "MQL → SQL %": st.column_config.NumberColumn(format="%.1f%%"),
-            "Win rate %": st.column_config.NumberColumn(format="%.1f%%"),
-        },
-    )
-    st.caption("Select a row to list its leads below. Rates are empty where nothing was in the denominator.")
-    selected = event.selection.rows if event is not None else []
-    return (by, str(table["key"][selected[0]])) if selected else None
-
-
-def follow_clicked_stage(now: Funnel, index: int | None) -> None:
-    """A click on a funnel bar picks that stage for the leads list, once: a later pick in the list's own
-    selector wins until another bar is clicked."""
-    stages = [s for s in STEPS if now.counts[s] is not None]
-    stage = stages[index] if index is not None and index < len(stages) else None
-    if stage is not None and st.session_state.get("funnel_clicked") != stage:
-        st.session_state["drill_stage"] = stage
-    st.session_state["funnel_clicked"] = stage
-
-
-def drill_down(version: DataVersion, filters: Filters, now: Funnel, group: tuple[str, str] | None) -> None:
-    stages = [s for s in STEPS if now.counts[s] is not None]
-    left, right = st.columns([2, 3])
-    stage = left.selectbox(
-        "Leads that reached", stages, format_func=STAGE_LABEL.__getitem__, key="drill_stage"
-    )
-    by, key = group if group else (None, None)
-    rows = leads_behind_rows(version, filters, now.period, stage, by=by, key=key)
-    scope = f" with {BREAKDOWNS[by].lower()} {plain(key)}" if by else ""
-    right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
-    leads_table(rows, key="drill", file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv")
-
+from ui.funnel import (
+    breakdown_section,
+    conversion_table,
+    drill_down,
+    funnel_section,
+    period_notes,
+    stage_metrics,
+    trend_section,
+)
 
 st.title("Funnel")
 demo_banner()
 data = kpi_data("No leads yet. An admin can import a CRM export on the Import page.")
-today, anchor, version = data.today, data.anchor, data.version
+version, anchor = data.version, data.anchor
 filters = sidebar_filters(data.leads, data.people, anchor)
-period, compared = filters.period(anchor), filters.comparison(anchor)
-now, before = funnel_pair(version, filters, anchor, today)
-st.caption(f"{period.label}, against {compared.label}.")
-if anchor < today:
-    st.caption(f"This data ends on {anchor:%B %d, %Y}, so periods end there.")
-if now.missing:
-    st.info(
-        f"This data has no {' or '.join(now.missing)}: they are left out, not drawn as zero.",
-        icon=":material/info:",
-    )
+now, before = funnel_pair(version, filters, anchor, data.today)
+period_notes(now, filters.comparison(anchor), anchor, data.today)
 stage_metrics(now, before)
-steps = funnel_steps(now)
-if steps.get_column("count").sum() == 0:
-    st.info(
-        f"Nothing reached any stage in {period.label}. Try a longer period.", icon=":material/filter_alt_off:"
-    )
-else:
-    clicked = st.plotly_chart(
-        funnel_chart(steps, f"Reached each stage in {period.label} (flow counts)"),
-        width="stretch",
-        config={"displayModeBar": False},
-        on_select="rerun",
-        selection_mode="points",
-        key="funnel_chart",
-    )
-    follow_clicked_stage(now, selected_point(clicked))
-    st.caption("Click a stage to list its leads at the bottom of the page.")
+funnel_section(now)
 st.subheader("Conversion and velocity")
 conversion_table(now)
 st.subheader("Trend")
-trend_section(version, filters, datetime.combine(anchor, datetime.min.time()))
+trend_section(version, filters, anchor)
 st.subheader("Where the leads come from")
 picked = breakdown_section(version, filters, now)
 st.subheader("The leads behind the numbers")

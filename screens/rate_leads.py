@@ -1,130 +1,15 @@
 """Rate my leads: the MQLs a rep owns (a manager: their team's), longest-waiting first, one at a time,
 with what a rep needs to judge them; stars, reasons and a note, then the next one. Built for a phone."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
-from core.feedback import EDIT_DAYS, REASONS
 from ui.auth import demo_banner, require_role
-from ui.feedback import LeadToRate, RatingIn, my_queue, my_recent_ratings, my_sla_status, submit_rating
-from ui.widgets import percent, plain
+from ui.navigation import Role
+from ui.rate_leads import next_lead, recent_section, sla_status
 
-STARS = [1, 2, 3, 4, 5]
-
-
-def stars_label(stars: int) -> str:
-    return "★" * stars
-
-
-def waited(since: datetime) -> str:
-    hours = (
-        datetime.now(UTC) - (since if since.tzinfo else since.replace(tzinfo=UTC))
-    ).total_seconds() / 3600
-    return f"{hours:,.0f} hours" if hours < 72 else f"{hours / 24:,.0f} days"
-
-
-def lead_card(lead: LeadToRate) -> None:
-    name = lead.attributes.get("company") or lead.attributes.get("company_name") or f"Lead {lead.external_id}"
-    st.subheader(plain(name))
-    owner = f" · owned by {plain(lead.owner)}" if lead.owner else ""
-    st.caption(f"MQL since {lead.mql_at:%b %d, %Y %H:%M} UTC ({waited(lead.mql_at)} ago){owner}")
-    # Labels are ours (markdown); values come from the CRM, so they go out as plain text.
-    for label, values in (
-        ("Came from", (lead.source, lead.campaign, lead.landing_page)),
-        ("Company and person", (lead.industry, lead.company_size, lead.country, lead.persona)),
-    ):
-        st.markdown(f"**{label}**")
-        st.text(" · ".join(v for v in values if v) or "not recorded")
-    st.markdown("**Engagement**")
-    counts = (
-        (lead.page_views, "page views"),
-        (lead.email_clicks, "email clicks"),
-        (lead.content_downloads, "downloads"),
-    )
-    st.text(" · ".join(f"{n} {what}" for n, what in counts))
-    if lead.why:
-        with st.expander(f"Why an MQL: {lead.score} points, {lead.threshold} needed", expanded=False):
-            for sentence in lead.why:
-                st.text(f"• {sentence}")
-    elif lead.score is None:
-        st.caption("Marked MQL by the import, not by the criteria.")
-
-
-def rating_form(lead_id: int, key: str, stars: int | None = None, reasons: tuple[str, ...] = (),
-                note: str | None = None, button: str = "Submit and next") -> None:  # fmt: skip
-    # Not cleared on submit: a double click then sends the same rating twice, which the service takes once;
-    # the next lead gets a form of its own (the key holds the lead id).
-    with st.form(key=key, border=False):
-        picked = st.segmented_control(
-            "How good is this lead?", STARS, format_func=stars_label, default=stars, key=f"{key}_stars"
-        )
-        why = st.pills("Why", list(REASONS), format_func=REASONS.__getitem__, selection_mode="multi",
-                       default=list(reasons), key=f"{key}_reasons")  # fmt: skip
-        text = st.text_area("Note (optional)", value=note or "", max_chars=2000, key=f"{key}_note", height=80)
-        sent = st.form_submit_button(button, type="primary", icon=":material/send:", width="stretch")
-    if not sent:
-        return
-    if picked is None:
-        st.warning("Pick 1 to 5 stars first.", icon=":material/star:")
-        return
-    problem = submit_rating(user, RatingIn(lead_id, int(picked), tuple(why or ()), text))
-    if problem:
-        st.error(problem, icon=":material/block:")
-        return
-    st.toast(f"Rated {stars_label(int(picked))}", icon=":material/check:")
-    st.rerun()
-
-
-def recent_section() -> None:
-    recent = my_recent_ratings(user)
-    if not recent:
-        return
-    st.subheader(f"Your ratings of the last {EDIT_DAYS} days")
-    st.caption(f"A rating can be changed for {EDIT_DAYS} days; every change is kept in its history.")
-    labels = {
-        r.lead_id: f"{r.external_id}: {stars_label(r.stars)} ({r.first_rated_at:%b %d})" for r in recent
-    }
-    chosen = st.selectbox(
-        "Change a rating",
-        [None, *labels],
-        format_func=lambda i: "—" if i is None else labels[i],
-        key="change_pick",
-    )
-    if chosen is not None:
-        old = next(r for r in recent if r.lead_id == chosen)
-        rating_form(old.lead_id, f"change_{old.lead_id}", old.stars, old.reasons, old.note, "Save the change")
-
-
-def sla_status() -> None:
-    """One line a rep reads on a phone: what is overdue now, and how the last 30 days went."""
-    status = my_sla_status(user)
-    overdue = (
-        f":red[**{status.overdue:,} MQLs waited past the agreed hours untouched**]"
-        if status.overdue
-        else ":green[**Nothing overdue**]"
-    )
-    within, rated = status.within, status.coverage
-    parts = [
-        overdue,
-        f"followed up in time: {percent(within.value)} ({within.num:,} of {within.den:,})",
-        f"rated in time: {percent(rated.value)} ({rated.num:,} of {rated.den:,})",
-    ]
-    st.markdown(" · ".join(parts))
-    st.caption(f"Your SLA over the last {status.days} days (working hours, Monday to Friday).")
-
-
-user = require_role("rep", "sales_manager")
+user = require_role(Role.rep, Role.sales_manager)
 st.title("Rate my leads")
 demo_banner()
-sla_status()
-queue = my_queue(user)
-if not queue.leads:
-    st.success("Nothing waiting: every MQL you own has your rating.", icon=":material/done_all:")
-else:
-    st.markdown(f"**{queue.waiting:,} MQLs** wait for your rating, the longest-waiting first.")
-    lead = queue.leads[0]
-    with st.container(border=True):
-        lead_card(lead)
-        rating_form(lead.id, f"rate_{lead.id}")
-recent_section()
+sla_status(user)
+next_lead(user)
+recent_section(user)

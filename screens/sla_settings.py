@@ -4,9 +4,10 @@
 import streamlit as st
 
 from ui.auth import demo_banner, require_role
+from ui.navigation import Role
 from ui.sla import set_terms_form, show_flash, show_history, show_in_force, sla_terms
 
-user = require_role("sales_manager", "admin")
+user = require_role(Role.sales_manager, Role.admin)
 st.title("SLA settings")
 demo_banner()
 show_flash()

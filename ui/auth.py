@@ -14,17 +14,12 @@ from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from sqlalchemy.engine import Engine
-from sqlmodel import select
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from db import audit
-from db.demo import DEMO_PASSWORD
+from db.demo_accounts import DEMO_PASSWORD
 from db.engine import read_session, write_session
 from db.logins import LoginOutcome, check_login
-from db.models import User
 from db.sessions import (
-    end_all_sessions,
     needs_no_write,
     session_is_live,
     session_key,
@@ -32,8 +27,9 @@ from db.sessions import (
     use_session,
 )
 from db.settings import PROJECT_ROOT, cookie_key_problem, get_settings
-from db.users import get_user, login_credentials
+from db.users import get_user, log_out, login_credentials
 from ui.cookies import PENDING_COOKIE, write_pending_cookie
+from ui.db import Engine, act_as
 
 # One message for an unknown user, a wrong password and a locked account: it tells an attacker nothing.
 WRONG_LOGIN = "Wrong username or password."
@@ -275,23 +271,19 @@ def forget_login() -> None:
         st.session_state.pop(key, None)
 
 
-def sidebar_account(user: CurrentUser, widget: stauth.Authenticate, engine: Engine) -> None:
+def sidebar_account(user: CurrentUser, widget: stauth.Authenticate) -> None:
     with st.sidebar:
         # Names may come from an imported file: shown as plain text, never as markdown.
         st.text(user.name)
         st.caption(user.role_label)
         if st.button("Log out", icon=":material/logout:", key="huddle_logout", width="stretch"):
-            _log_out(widget, engine, user)
+            _log_out(widget, user)
         write_pending_cookie()
 
 
-def _log_out(widget: stauth.Authenticate, engine: Engine, user: CurrentUser) -> None:
+def _log_out(widget: stauth.Authenticate, user: CurrentUser) -> None:
     """Logging out ends every session of this person, in every browser, not only this cookie."""
-    with write_session(engine) as session:
-        row = _user_row(session, user)
-        audit.record(session=session, action="logout", actor=row, actor_username=user.username)
-        if row is not None:
-            end_all_sessions(session=session, user=row, reason="logout")
+    act_as(user.id, lambda session, actor: log_out(session=session, actor=actor))
     st.session_state.pop(SESSION_KEY, None)
     widget.logout(location="unrendered")
     st.session_state.pop(USER_KEY, None)
@@ -300,8 +292,10 @@ def _log_out(widget: stauth.Authenticate, engine: Engine, user: CurrentUser) -> 
     st.rerun()
 
 
-def _user_row(session: Any, user: CurrentUser) -> User | None:
-    return session.exec(select(User).where(User.id == user.id)).first()
+def signed_in_id() -> int | None:
+    """The id of the person signed in in this browser tab, for ui.db.act_as and ui.db.read_as."""
+    user = st.session_state.get(USER_KEY)
+    return user.id if user is not None else None
 
 
 def require_role(*roles: str) -> CurrentUser:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from db.models import Role
 
-EVERYONE = frozenset(role.value for role in Role)
+EVERYONE = frozenset(Role)
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class PageSpec:
     title: str
     icon: str
     url_path: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -27,66 +27,67 @@ PAGES: tuple[PageSpec, ...] = (
         "Rate my leads",
         ":material/star:",
         "rate",
-        frozenset({"rep", "sales_manager"}),
+        frozenset({Role.rep, Role.sales_manager}),
     ),
     PageSpec(
         "screens/quota.py",
         "Quota and win rate",
         ":material/flag:",
         "quota",
-        frozenset({"rep", "sales_manager", "executive", "marketer"}),
+        frozenset({Role.rep, Role.sales_manager, Role.executive, Role.marketer}),
     ),
     PageSpec(
         "screens/revenue.py",
         "Revenue alignment",
         ":material/payments:",
         "revenue",
-        frozenset({"sales_manager", "executive", "marketer"}),
+        frozenset({Role.sales_manager, Role.executive, Role.marketer}),
     ),
     PageSpec(
         "screens/rating_health.py",
         "Rating coverage",
         ":material/fact_check:",
         "rating-coverage",
-        frozenset({"sales_manager", "marketer", "executive"}),
+        frozenset({Role.sales_manager, Role.marketer, Role.executive}),
     ),
     PageSpec(
         "screens/criteria.py",
         "Targeting criteria",
         ":material/tune:",
         "criteria",
-        frozenset({"marketer", "sales_manager", "executive"}),
+        frozenset({Role.marketer, Role.sales_manager, Role.executive}),
     ),
     PageSpec(
         "screens/sla_settings.py",
         "SLA settings",
         ":material/handshake:",
         "sla",
-        frozenset({"sales_manager", "admin"}),
+        frozenset({Role.sales_manager, Role.admin}),
     ),
     PageSpec("screens/glossary.py", "Glossary", ":material/menu_book:", "glossary", EVERYONE),
-    PageSpec("screens/import_data.py", "Import", ":material/upload_file:", "import", frozenset({"admin"})),
-    PageSpec("screens/admin_users.py", "Users", ":material/group:", "users", frozenset({"admin"})),
-    PageSpec("screens/audit_log.py", "Audit log", ":material/policy:", "audit-log", frozenset({"admin"})),
+    PageSpec("screens/import_data.py", "Import", ":material/upload_file:", "import", frozenset({Role.admin})),
+    PageSpec("screens/admin_users.py", "Users", ":material/group:", "users", frozenset({Role.admin})),
+    PageSpec("screens/audit_log.py", "Audit log", ":material/policy:", "audit-log", frozenset({Role.admin})),
     PageSpec("screens/account.py", "My account", ":material/account_circle:", "account", EVERYONE),
 )
 
 
 # Where each role starts after logging in (and at the bare address): the screen its work begins on.
-HOME: dict[str, str] = {
-    "rep": "rate",
-    "marketer": "criteria",
-    "sales_manager": "weekly-sync",
-    "executive": "weekly-sync",
-    "admin": "overview",
+HOME: dict[Role, str] = {
+    Role.rep: "rate",
+    Role.marketer: "criteria",
+    Role.sales_manager: "weekly-sync",
+    Role.executive: "weekly-sync",
+    Role.admin: "overview",
 }
 
 
 def pages_for(role: str) -> list[PageSpec]:
-    return [page for page in PAGES if role in page.roles]
+    """The pages of `role` (a Role, or its value as CurrentUser.role holds it)."""
+    return [page for page in PAGES if Role(role) in page.roles]
 
 
 def home_for(role: str) -> PageSpec:
     """The role's home screen: one of its own pages, else its first."""
     pages = pages_for(role)
-    return next((p for p in pages if p.url_path == HOME.get(role)), pages[0])
+    return next((p for p in pages if p.url_path == HOME[Role(role)]), pages[0])

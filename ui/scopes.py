@@ -7,9 +7,11 @@ import polars as pl
 import streamlit as st
 
 from core.quota import Scope
+from db.models import Role
 from ui.auth import CurrentUser
 
-TEAM_BOUND = ("rep", "sales_manager")
+TEAM_BOUND = (Role.rep, Role.sales_manager)
+ANOTHER_REP = "Another rep"  # how a rep sees a colleague: on the leaderboard, in the deals, in the breaches
 
 
 def own_team(user: CurrentUser, people: pl.DataFrame) -> str | None:
@@ -21,7 +23,7 @@ def own_team(user: CurrentUser, people: pl.DataFrame) -> str | None:
 
 
 def _reps_of(people: pl.DataFrame, team_id: int | None) -> list[Scope]:
-    reps = people.filter(pl.col("role") == "rep")
+    reps = people.filter(pl.col("role") == Role.rep.value)
     if team_id is not None:
         reps = reps.filter(pl.col("team_id") == team_id)
     return [Scope("rep", int(i), str(n)) for i, n in reps.sort("name").select("user_id", "name").iter_rows()]
@@ -33,11 +35,11 @@ def _team_id(people: pl.DataFrame, team: str) -> int | None:
 
 
 def scope_choices(user: CurrentUser, people: pl.DataFrame, team_filter: str | None) -> list[Scope]:
-    if user.role == "rep":
+    if user.role == Role.rep:
         mine = [Scope("rep", user.id, "You")]
         team = own_team(user, people)
         return mine + ([Scope("team", user.team_id, f"Your team ({team})")] if team else [])
-    if user.role == "sales_manager":
+    if user.role == Role.sales_manager:
         team = own_team(user, people)
         if team is None:
             return []
@@ -73,3 +75,18 @@ def team_scope(people: pl.DataFrame, team_filter: str | None) -> Scope:
     if team_filter is None:
         return Scope("company")
     return Scope("team", _team_id(people, team_filter), team_filter)
+
+
+def deals_as_seen_by(deals: pl.DataFrame, user: CurrentUser, leads: pl.DataFrame) -> pl.DataFrame:
+    """The deals behind a number as `user` may see them: a rep sees their own deals under their name and a
+    teammate's (their team's numbers) as "Another rep", as on the leaderboard; everyone else sees names.
+    Applied after the cache (the cached deals are everyone's), by lead id: two people may share a name."""
+    if user.role != Role.rep or "owner" not in deals.columns:
+        return deals
+    mine = leads.filter(pl.col("owner_id") == user.id).get_column("id").to_list()
+    return deals.with_columns(
+        pl.when(pl.col("id").is_in(mine) | pl.col("owner").is_null())
+        .then(pl.col("owner"))
+        .otherwise(pl.lit(ANOTHER_REP))
+        .alias("owner")
+    )

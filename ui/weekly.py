@@ -33,6 +33,7 @@ from core.weekly_report import segments_table
 from db import clock
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
+from db.models import Role
 from db.report import agreements as stored_agreements
 from db.report import versions_in_force as stored_versions
 from ui.auth import CurrentUser
@@ -96,7 +97,7 @@ def week_sync(version: DataVersion, week: str) -> WeeklySync:
 def as_seen_by(sync: WeeklySync, user: CurrentUser) -> WeeklySync:
     """A rep sees their own breaches by name and everyone else's as "Another rep", as on the quota
     leaderboard: the meeting holds the team to the agreement; a rep's own screen names no colleague."""
-    if user.role != "rep":
+    if user.role != Role.rep:
         return sync
     hidden = (
         pl.when(pl.col("owner") == user.name)

@@ -124,6 +124,19 @@ def leaderboard_table(rows: list[LeaderboardRow]) -> None:
     st.caption(help_text("leaderboard"))
 
 
+def clickable_chart(figure: Any, key: str) -> Any:
+    """A chart whose bars (or points) can be clicked: the page reruns with the click in the returned event,
+    read with selected_point or selected_category."""
+    return st.plotly_chart(
+        figure,
+        width="stretch",
+        config={"displayModeBar": False},
+        on_select="rerun",
+        selection_mode="points",
+        key=key,
+    )
+
+
 def selected_point(event: Any, curve: int = 0) -> int | None:
     """The index of the bar clicked in trace `curve` of a chart drawn with on_select="rerun"."""
     points = event.selection.points if event is not None else []

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 import db.__main__ as cli
+from db.access import OPERATOR
 from db.demo import seed_demo
-from db.importing.run import import_olist
+from db.importing.run import RunOptions, import_olist
 from db.settings import get_settings
 
 
@@ -69,6 +70,7 @@ def test_olist_outcomes_alone_weight_down_the_weak_origins(
         db_engine,
         olist / "olist_marketing_qualified_leads_dataset.csv",
         olist / "olist_closed_deals_dataset.csv",
+        options=RunOptions(actor=OPERATOR),
     ).ok
     report = _tune(db_url, monkeypatch, capsys, "--source", "olist", "--window-days", "60")
     points = _points(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,8 +24,13 @@ from db.migrate import upgrade_to_head
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Screenshots go to HUDDLE_SCREENSHOTS, else to tests/e2e/screenshots (git-ignored). The README's pictures
+# are written into the repository only by `make screenshots`, which points HUDDLE_README_SCREENSHOTS at
+# docs/screenshots; a test run leaves the tree as it found it (repository_left_as_found checks).
+SCREENSHOTS_DEFAULT = Path(__file__).resolve().parent / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The key every test server signs login cookies with: servers started with it accept each other's logins.
+COOKIE_KEY = "e" * 48
 
 
 def _free_port() -> int:
@@ -70,12 +76,25 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextmanager
-def streamlit_server(database_url: str) -> Iterator[str]:
-    """`streamlit run app.py` in demo mode on a free port against `database_url`; yields its address."""
-    folder = Path(database_url.removeprefix("sqlite:///")).parent
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": "e" * 48}
-    log = (folder / "streamlit.log").open("wb")
+def streamlit_server(
+    database_url: str,
+    *,
+    log_folder: Path | None = None,
+    port: int | None = None,
+    name: str = "streamlit",
+    cookie_key: str = COOKIE_KEY,
+) -> Iterator[str]:
+    """`streamlit run app.py` on a free port (or `port`, to restart a server at the address its tabs know)
+    in demo mode against `database_url`, signing logins with `cookie_key`; yields its address. Its output
+    goes to `log_folder`/`name`.log (appended: a restarted server keeps the first run's lines), by default
+    beside a SQLite database; a PostgreSQL URL needs `log_folder`."""
+    if log_folder is None:
+        if not database_url.startswith("sqlite:///"):
+            raise ValueError(f"streamlit_server needs a log_folder for {database_url.split(':', 1)[0]}")
+        log_folder = Path(database_url.removeprefix("sqlite:///")).parent
+    port = port or _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": cookie_key}
+    log = (log_folder / f"{name}.log").open("ab")
     # No file watcher: a file saved while the tests run (by an editor, another test) must not make the
     # server re-import half of the app under the running sessions.
     server = subprocess.Popen(
@@ -93,6 +112,7 @@ def streamlit_server(database_url: str) -> Iterator[str]:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
         log.close()
 
 
@@ -112,11 +132,81 @@ def browser(chromium_path: str) -> Iterator[object]:
         launched.close()
 
 
+def screenshots_folder() -> Path:
+    return Path(os.environ.get("HUDDLE_SCREENSHOTS") or SCREENSHOTS_DEFAULT)
+
+
+def readme_folder() -> Path:
+    """docs/screenshots under `make screenshots`; otherwise a folder beside the other screenshots."""
+    chosen = os.environ.get("HUDDLE_README_SCREENSHOTS")
+    return Path(chosen) if chosen else screenshots_folder() / "readme"
+
+
 def screenshot(page: object, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    folder = screenshots_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path))  # type: ignore[attr-defined]
     return path
+
+
+def readme_picture(shot: Path, name: str) -> Path:
+    """Keep `shot` as one of the README's pictures, `name` in docs/screenshots (see readme_folder)."""
+    folder = readme_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(shot, folder / name))
+
+
+def _changed_paths(listing: bytes) -> Iterable[tuple[str, str]]:
+    """(status, path) from `git status --porcelain -z`; a rename's second entry (its old path) is skipped."""
+    entries = iter(listing.split(b"\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        status, path = entry[:2].decode(), entry[3:].decode()
+        if status[0] in "RC":
+            next(entries, None)
+        yield status, path
+
+
+def tree_state(root: Path = PROJECT_ROOT) -> dict[str, str] | None:
+    """Every path git reports changed or untracked (and not ignored), with a hash of its content, so that
+    a test rewriting a file that was already changed shows too. None outside a git checkout."""
+    try:
+        listing = subprocess.run(
+            ["git", "status", "--porcelain", "-z", "--untracked-files=all"],
+            cwd=root, capture_output=True, check=True, timeout=60,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    state = {}
+    for status, path in _changed_paths(listing):
+        file = root / path
+        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "gone"
+        state[path] = f"{status} {digest}"
+    return state
+
+
+def tree_changes(before: dict[str, str], after: dict[str, str], allowed: Path | None = None) -> list[str]:
+    """The paths whose state differs, but for those under `allowed` (the folder `make screenshots` fills)."""
+    changed = [p for p in sorted(before.keys() | after.keys()) if before.get(p) != after.get(p)]
+    if allowed is not None:
+        changed = [p for p in changed if not (PROJECT_ROOT / p).resolve().is_relative_to(allowed.resolve())]
+    return changed
+
+
+@pytest.fixture(scope="package", autouse=True)
+def repository_left_as_found() -> Iterator[None]:
+    """The browser tests, whatever their order, leave `git status` as they found it: no picture of the
+    README rewritten, nothing new that git would see."""
+    before = tree_state()
+    yield
+    after = tree_state()
+    if before is None or after is None:
+        return
+    readme = os.environ.get("HUDDLE_README_SCREENSHOTS")
+    changed = tree_changes(before, after, Path(readme) if readme else None)
+    assert changed == [], f"the browser tests changed the repository (git status): {changed}"
 
 
 def settle(page: object, timeout_ms: float = 30_000) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot, settle
-from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in
+from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +31,7 @@ def test_exec_changes_the_period_and_drills_into_the_leads(browser: Any, demo_se
         page.get_by_text("Conversion and velocity").wait_for(timeout=TIMEOUT_MS)
         page.wait_for_timeout(1500)  # let the charts draw before the picture
         shot = screenshot(page, "funnel-last-quarter")
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / "funnel.png")
+        readme_picture(shot, "funnel.png")
 
         # The same link in a fresh tab shows the same view.
         again = context.new_page()

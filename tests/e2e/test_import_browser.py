@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,8 @@ import pytest
 
 from core.periods import headline_months
 from db import clock
-from tests.e2e.conftest import screenshot, settle
-from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in
+from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 
 pytestmark = pytest.mark.e2e
 NEW_LEADS = 37
@@ -80,8 +79,7 @@ def test_admin_checks_then_imports_and_the_overview_changes(
         page.get_by_text("Would create").scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         shot = screenshot(page, "import-dry-run")
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / "import.png")
+        readme_picture(shot, "import.png")
 
         page.get_by_role("button", name="Import", exact=True).click()
         page.get_by_text(f"{NEW_LEADS} leads created").wait_for(timeout=TIMEOUT_MS)

@@ -4,13 +4,12 @@ a rep on a phone finds themselves on the leaderboard without seeing anyone else'
 from __future__ import annotations
 
 import re
-import shutil
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot, settle
-from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in, _login_cookie
+from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
 
 pytestmark = pytest.mark.e2e
 SCREENS = ("Overview", "Funnel", "Quota and win rate", "Revenue alignment")
@@ -32,8 +31,7 @@ def _picture(page: Any, name: str, docs_name: str | None = None) -> None:
     page.wait_for_timeout(1500)  # let the charts draw before the picture
     shot = screenshot(page, name)
     if docs_name:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / docs_name)
+        readme_picture(shot, docs_name)
 
 
 def _click_bar(page: Any, title: str, bars: str, *, last: bool) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from db.models import Role
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import readme_picture, screenshot
 from ui.navigation import home_for, pages_for
 
 pytestmark = pytest.mark.e2e
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ACCOUNTS = {
     "rep": Role.rep,
     "manager": Role.sales_manager,
@@ -63,8 +60,7 @@ def test_each_demo_account_sees_its_pages_and_can_log_out(
         page.wait_for_timeout(1500)  # let the chart draw before the picture
         shot = screenshot(page, f"overview-{username}")
         if username == "exec":
-            DOCS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shot, DOCS / "overview.png")
+            readme_picture(shot, "overview.png")
         sidebar.get_by_role("button", name="Log out").click()
         page.get_by_role("button", name="Log in").wait_for(timeout=TIMEOUT_MS)
         page.reload()
@@ -99,8 +95,7 @@ def test_login_page_lists_the_demo_accounts(browser: Any, demo_server: str) -> N
         for username in ACCOUNTS:
             assert table.get_by_text(username, exact=True).count() == 1
         page.wait_for_timeout(500)
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(screenshot(page, "login"), DOCS / "login.png")
+        readme_picture(screenshot(page, "login"), "login.png")
     finally:
         context.close()
 

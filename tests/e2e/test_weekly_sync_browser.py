@@ -5,15 +5,14 @@ downloads the week's report, which opens offline with every chart drawn and no r
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot, settle
-from tests.e2e.test_login_browser import DOCS, TIMEOUT_MS, _log_in
+from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 
 pytestmark = pytest.mark.e2e
 SECTIONS = (
@@ -47,8 +46,7 @@ def test_a_manager_presents_the_week_on_a_projector(browser: Any, demo_server: s
         settle(page)
         page.wait_for_timeout(1500)
         shot = screenshot(page, "weekly-sync")
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / "weekly-sync.png")
+        readme_picture(shot, "weekly-sync.png")
 
         page.get_by_role("button", name="Present").click()
         for number, section in enumerate(SECTIONS, start=1):
@@ -66,7 +64,7 @@ def test_a_manager_presents_the_week_on_a_projector(browser: Any, demo_server: s
             assert page.get_by_text(f"{number} / {len(SECTIONS)} · {section}").is_visible()
             shot = screenshot(page, f"present-{number}")
             if number == 2:
-                shutil.copyfile(shot, DOCS / "weekly-sync-present.png")
+                readme_picture(shot, "weekly-sync-present.png")
             if number < len(SECTIONS):
                 page.keyboard.press("ArrowRight")  # what a presentation clicker's "next" key also does
         page.keyboard.press("ArrowLeft")

@@ -150,8 +150,9 @@ def test_overview_without_leads_explains_why(
 def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
     app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
 ) -> None:
+    from db.access import OPERATOR
     from db.importing.mapping import parse_mapping
-    from db.importing.run import import_csv
+    from db.importing.run import RunOptions, import_csv
 
     engine = _use_database_with_only_an_exec(tmp_path / "wins-only.db", monkeypatch)  # type: ignore[operator]
     # The data ends on the last day of a month, so the Overview shows that whole month on any date.
@@ -161,7 +162,7 @@ def test_win_rate_is_not_in_this_data_when_no_loss_is_ever_recorded(
         '[source]\nname = "shop"\n[columns]\nexternal_id = "id"\ncreated_date = "created"\n'
         'mql_date = "created"\nclose_date = "won"\n[outcome]\nclosed_means = "won"\n'
     )
-    assert import_csv(engine, wins_only, mapping, file_name="wins.csv").ok
+    assert import_csv(engine, wins_only, mapping, file_name="wins.csv", options=RunOptions(actor=OPERATOR)).ok
     at = logged_in_app("exec").run()
     at.switch_page("screens/overview.py").run()
     assert not at.exception
