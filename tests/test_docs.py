@@ -59,17 +59,17 @@ def test_every_link_resolves_inside_the_repository(document: Path) -> None:
 
 
 def test_the_link_check_catches_a_link_out_of_the_repository(tmp_path: Path) -> None:
-    planted = ROOT / "docs" / "planted-for-a-test.md"
-    try:
-        planted.write_text(
-            "[m](../../shared/METRICS.md) [ok](METRICS.md#stages) [web](https://x.org/a) [g](gone.md)"
-        )
-        assert outside_or_missing(planted) == [
-            "docs/planted-for-a-test.md links outside the repository: ../../shared/METRICS.md",
-            "docs/planted-for-a-test.md links to a missing file: gone.md",
-        ]
-    finally:
-        planted.unlink()
+    # A repository of its own in tmp_path: the test never writes into this one.
+    repo = tmp_path.resolve() / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "METRICS.md").write_text("# m")
+    planted = repo / "docs" / "planted-for-a-test.md"
+    outside = "../../" + "shared/METRICS.md"  # split so no scan of this file takes it for a real link
+    planted.write_text(f"[m]({outside}) [ok](METRICS.md#stages) [web](https://x.org/a) [g](gone.md)")
+    assert outside_or_missing(planted, repo) == [
+        f"docs/planted-for-a-test.md links outside the repository: {outside}",
+        "docs/planted-for-a-test.md links to a missing file: gone.md",
+    ]
 
 
 def test_no_code_or_comment_points_at_a_document_outside_the_repository() -> None:
