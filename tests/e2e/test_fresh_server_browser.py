@@ -12,6 +12,7 @@ Each case starts its own server, so the page under test is that server's first s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,18 @@ def nav_entries(page: Any) -> list[tuple[str, str]]:
     return entries
 
 
+def settled_nav_entries(page: Any, expected: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The page list once it reads `expected`, or as it reads after TIMEOUT_MS. A tab that reconnects to a
+    restarted server still shows the old run's heading while its rerun clears and redraws the sidebar, so one
+    look can land between the two."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    entries = nav_entries(page)
+    while entries != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        entries = nav_entries(page)
+    return entries
+
+
 def assert_no_streamlit_page_list(page: Any) -> None:
     named_after_files = [title for title, _ in nav_entries(page) if title in FILE_NAMED]
     assert not named_after_files, f"Streamlit's own page list, made from file names: {named_after_files}"
@@ -61,7 +74,7 @@ def assert_huddle_frame(page: Any, role: str, name: str) -> None:
     in the page list."""
     assert_no_streamlit_page_list(page)
     expected = [(spec.title, spec.url_path) for spec in pages_for(role)]
-    assert nav_entries(page) == expected
+    assert settled_nav_entries(page, expected) == expected
     sidebar = page.get_by_test_id("stSidebar")
     assert sidebar.get_by_role("button", name="Log out").is_visible()
     assert sidebar.get_by_text(name, exact=True).is_visible()
