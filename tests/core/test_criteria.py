@@ -81,7 +81,9 @@ def test_rules_read_as_sentences() -> None:
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        (lambda: Rule("favourite_colour", "eq", "blue", 5), "unknown attribute"),
+        (lambda: Rule(" ", "eq", "blue", 5), "unknown attribute"),
+        (lambda: Rule("time_on_site", "between", [300, 60], 5), "the lower first"),
+        (lambda: Rule("time_on_site", "gte", "lots", 5), "compares numbers"),
         (lambda: Rule("source", "like", "ads", 5), "unknown operator"),
         (lambda: Rule("industry", "gte", 5, 5), "compares numbers"),
         (lambda: Rule("source", "in", "ads", 5), "needs a list"),
@@ -90,3 +92,50 @@ def test_rules_read_as_sentences() -> None:
 def test_bad_rules_are_refused_with_a_reason(rule: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rule()  # type: ignore[operator]
+
+
+def test_rules_on_imported_attributes_of_either_type() -> None:
+    # Attributes arrive from JSON as text even when they hold numbers: the number operators read them as
+    # numbers, "is" compares text with text and numbers with numbers.
+    leads = pl.LazyFrame(
+        {
+            "job_title": ["CTO", "Intern", None, "CTO"],
+            "time_on_site": ["300", "59", "61.5", "n/a"],
+            "visits": [2, 7, None, 3],
+        }
+    )
+    criteria = Criteria(
+        rules=(
+            Rule("job_title", "eq", "CTO", 10, rule_id=1),
+            Rule("time_on_site", "between", [60, 300], 20, rule_id=2),  # both ends inclusive
+            Rule("visits", "eq", "3", 5, rule_id=3),
+            Rule("visits", "in", [2, 7], 1, rule_id=4),
+        ),
+        threshold=25,
+    )
+    scored = score_leads(leads, criteria).select("score", "fired_rules").collect()
+    # 10+20+1; 1 (59 is under the band); 20 (61.5 in the band, null title and visits never fire);
+    # 10+5 ("n/a" is no number: the band does not fire).
+    assert scored["score"].to_list() == [31, 1, 20, 15]
+    assert scored["fired_rules"].to_list() == [[1, 2, 4], [4], [2], [1, 3]]
+
+
+def test_a_rule_on_an_attribute_the_data_lacks_scores_zero_and_is_named() -> None:
+    from core.criteria import missing_attributes
+
+    criteria = Criteria(
+        rules=(Rule("source", "eq", "ads", 10), Rule("job_title", "eq", "CTO", 50)), threshold=10
+    )
+    leads = pl.LazyFrame({"source": ["ads", "web"]})
+    assert score_leads(leads, criteria).collect()["score"].to_list() == [10, 0]
+    assert missing_attributes(criteria, leads.collect_schema().names()) == ["job_title"]
+
+
+def test_rules_read_in_the_users_words() -> None:
+    assert Rule("time_on_site", "between", [60, 300.5], 12).describe() == (
+        "Time on site is between 60 and 300.5: +12 points"
+    )
+    assert (
+        Rule("annual_revenue", "gte", 1200000.0, -5).describe()
+        == "Annual revenue is at least 1,200,000: −5 points"
+    )
