@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import streamlit as st
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine as Engine  # re-exported: other ui modules name the type from here
 from sqlmodel import Session as Session  # re-exported, as Engine
 
@@ -27,6 +26,7 @@ from db.engine import (
     safe_url,
     write_session,
 )
+from db.migrate import schema_state
 from db.models import User
 from db.settings import get_settings
 
@@ -60,18 +60,25 @@ def require_database() -> Engine:
     except DatabaseUnreachable as error:
         st.error(f"Huddle cannot open its database. {error}.", icon=":material/error:")
         st.stop()
-    if not _schema_ready(database_url()):
-        st.error(
-            f"The database at {safe_url(database_url())} has no Huddle tables yet: "
-            "run `python -m db upgrade` (or `make run`) first.",
-            icon=":material/error:",
-        )
+    problem = _schema_problem(database_url())
+    if problem:
+        st.error(f"Huddle cannot use its database: {problem}.", icon=":material/error:")
         st.stop()
     return current
 
 
-def _schema_ready(database_url: str) -> bool:
-    return inspect(_engine_for(database_url)).has_table("users")
+_AT_HEAD: set[str] = set()  # databases already found at this code's schema: asked once per process
+
+
+def _schema_problem(database_url: str) -> str | None:
+    """Why the app cannot use the database's schema as it is (none yet, behind this code's migrations, or
+    from a newer Huddle); None at head. The app never migrates: `python -m db upgrade` does, at start-up."""
+    if database_url in _AT_HEAD:
+        return None
+    problem = schema_state(_engine_for(database_url)).problem(safe_url(database_url))
+    if problem is None:
+        _AT_HEAD.add(database_url)
+    return problem
 
 
 def acting_user(session: Session, user_id: int | None) -> User:

@@ -214,3 +214,39 @@ def test_a_key_of_32_bytes_is_enough(app_env: str, monkeypatch: pytest.MonkeyPat
     get_settings.cache_clear()
     at = new_app().run()
     assert not at.error and {w.label for w in at.text_input} == {"Username", "Password"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "says"),
+    [
+        (None, "has no Huddle tables yet: run `python -m db upgrade` first"),
+        ("9999_from_a_newer_huddle", "which this version of Huddle does not know"),
+    ],
+)
+def test_a_database_the_app_cannot_use_as_it_is_is_one_clear_line(
+    app_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, schema: str | None, says: str
+) -> None:
+    """A deploy that skipped `python -m db upgrade`, or an older Huddle on a database a newer one migrated:
+    one line saying what to run, never a login form over a schema the app cannot use."""
+    import sqlite3
+
+    from db.migrate import upgrade_to_head
+    from db.settings import get_settings
+
+    path = tmp_path / "other.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    if schema is None:
+        engine.connect().close()  # the file exists, with no table
+    else:
+        upgrade_to_head(engine)
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE alembic_version SET version_num = ?", (schema,))
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    at = new_app().run()
+    assert not at.exception
+    (error,) = at.error
+    assert "Huddle cannot use its database" in error.value and says in error.value
+    assert not at.text_input  # no login form
