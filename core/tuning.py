@@ -12,10 +12,11 @@
    whose condition the evidence measures (a text value's "is" rule, a count rule) those points, and adds
    an "is" rule only for a value with no rule of its own. So tuning again after the suggestion was
    approved gives the same rules, not a second adjustment on top of the first. Changes under MIN_POINTS
-   are not worth stating. The threshold keeps the MQL volume of the learning window (or hits a
-   committed volume).
-5. The backtest replays a newer window under both versions: MQL volume, share rated 4-5, MQL -> SQL, and
-   the share of won deals and of won revenue that would still have been MQLs.
+   are not worth stating. The threshold pursues a goal (core.goals): keep the learning window's MQL volume,
+   hit the SLA's committed MQLs, or keep 90% of the won deals and revenue with the fewest MQLs.
+5. The backtest replays a newer window under both versions: MQL volume, share rated 4-5, MQL -> SQL, the
+   share of won deals and of won revenue that would still have been MQLs, and how well the score ranks
+   won above lost and rated good above rated not good (ROC AUC).
 
 Evidence exists only for leads that were MQLs under the criteria of their day (sales never sees the
 others), so a value the current version keeps out gains points only when the few that got in were good.
@@ -31,7 +32,16 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from core.criteria import ATTRIBUTE_LABELS, COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
-from core.stats import Rate, rate
+from core.goals import (
+    DEFAULT_KEEP,
+    Goal,
+    checked_keep,
+    default_goal,
+    goal_sentence,
+    threshold_for_goal,
+)
+from core.goals import threshold_for_volume as threshold_for_volume  # found here before core.goals was
+from core.stats import NO_AUC, Auc, Rate, rate, roc_auc
 
 MIN_COUNT = 30
 PRIOR_LEADS = 20.0
@@ -206,17 +216,6 @@ def suggested_rules(table: pl.DataFrame, current: Criteria) -> list[Rule]:
     return rules
 
 
-def threshold_for_volume(scores: pl.Series, volume: int) -> int:
-    """The lowest whole threshold that makes at most `volume` of these scores MQLs."""
-    ordered: list[int] = sorted((int(v) for v in scores.to_list()), reverse=True)
-    if not ordered or volume <= 0:
-        return (ordered[0] if ordered else 0) + 1
-    if volume >= len(ordered):
-        return ordered[-1]
-    cut = ordered[volume - 1]
-    return cut if sum(v >= cut for v in ordered) <= volume else cut + 1
-
-
 def propose(
     evidence: pl.DataFrame,
     current: Criteria,
@@ -224,15 +223,19 @@ def propose(
     *,
     learn_until: datetime,
     volume: int | None = None,
+    goal: Goal = Goal.volume,
+    keep: float = DEFAULT_KEEP,
+    committed: int | None = None,
 ) -> Criteria:
-    """The current rules given the points the evidence says they deserve (see suggested_rules); the
-    threshold keeps the learning window's MQL volume under the current version (or hits `volume`)."""
+    """The current rules given the points the evidence says they deserve (see suggested_rules), at the
+    threshold that pursues `goal` on the learning window (core.goals.threshold_for_goal)."""
     rules = tuple(suggested_rules(table, current))
     learning = evidence.filter(pl.col("created_at") < learn_until)
-    if volume is None:
-        volume = int(score_leads(learning.lazy(), current).select(pl.col("is_mql").sum()).collect().item())
-    scores = score_leads(learning.lazy(), Criteria(rules, 0)).select("score").collect().to_series()
-    return Criteria(rules, threshold_for_volume(scores, volume))
+    threshold = threshold_for_goal(
+        learning, rules, goal, current=current, learn_until=learn_until, keep=keep, committed=committed,
+        volume=volume,
+    )  # fmt: skip
+    return Criteria(rules, threshold)
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,8 @@ class Backtest:
     mql_to_sql: Rate  # of the MQLs that sales saw at the time, the share it accepted
     won_recall: Rate  # of the won deals, the share that would be MQLs
     revenue_recall: float | None  # of the won revenue, the share that would be MQLs'
+    ranking_auc: Auc = NO_AUC  # how well the score ranks the window's won leads above its lost ones
+    good_auc: Auc = NO_AUC  # how well it ranks the leads rated 4-5 above the other rated ones
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -250,7 +255,28 @@ class Backtest:
             "mql_to_sql": self.mql_to_sql.as_dict(),
             "won_recall": self.won_recall.as_dict(),
             "revenue_recall": None if self.revenue_recall is None else round(self.revenue_recall, 6),
+            "ranking_auc": self.ranking_auc.as_dict(),
+            "good_auc": self.good_auc.as_dict(),
         }
+
+
+def _lost(evidence: pl.DataFrame) -> pl.Expr:
+    """A lost lead; where the data never records a loss (Olist), an MQL that was not won, as lead_evidence
+    reads it."""
+    if bool((evidence["outcome"] == "lost").any()):
+        return pl.col("outcome") == "lost"
+    return pl.col("mql_at").is_not_null() & (pl.col("outcome") != "won").fill_null(True)
+
+
+def ranking_quality(scored: pl.DataFrame, lost: pl.Expr) -> tuple[Auc, Auc]:
+    """(won against lost, rated 4-5 against rated lower): the ROC AUC of `scored`'s score for each."""
+    won = (pl.col("outcome") == "won").fill_null(False)
+    closed = scored.filter(won | lost).with_columns(won.alias("won"))
+    rated = scored.filter(pl.col("stars").is_not_null())
+    return (
+        roc_auc(closed["score"], closed["won"]),
+        roc_auc(rated["score"], rated["stars"] >= GOOD_STARS),
+    )
 
 
 def backtest(evidence: pl.DataFrame, criteria: Criteria, *, start: datetime, end: datetime) -> Backtest:
@@ -263,12 +289,15 @@ def backtest(evidence: pl.DataFrame, criteria: Criteria, *, start: datetime, end
     won = scored.filter(pl.col("outcome") == "won")
     won_mql = won.filter(pl.col("is_mql"))
     revenue = float(won["amount"].fill_null(0).sum())
+    ranking, good = ranking_quality(scored, _lost(evidence))
     return Backtest(
         mql_count=mql.height,
         acceptance=rate(int((rated["stars"] >= GOOD_STARS).sum()), rated.height),
         mql_to_sql=rate(int(seen["sql_at"].is_not_null().sum()), seen.height),
         won_recall=rate(won_mql.height, won.height),
         revenue_recall=float(won_mql["amount"].fill_null(0).sum()) / revenue if revenue > 0 else None,
+        ranking_auc=ranking,
+        good_auc=good,
     )
 
 
@@ -281,10 +310,15 @@ class Tuning:
     test_until: datetime
     before: Backtest  # the current version on the test window
     after: Backtest  # the proposed version on the same window
+    goal: Goal = Goal.volume  # what the proposed threshold pursues (core.goals)
+    keep: float = DEFAULT_KEEP  # for the wins goal: the share of won deals and revenue kept
+    committed: int | None = None  # for the committed goal: the SLA's committed MQLs a month
 
     def summary(self) -> str:
-        """ "+9 points acceptance, -12% volume, keeps 96% of won revenue" """
-        return compare_sentence(self.before, self.after)
+        """ "Goal: keep 90% of won deals with the fewest MQLs — +9 points acceptance, -12% volume, keeps
+        96% of won revenue" """
+        goal = goal_sentence(self.goal, keep=self.keep, committed=self.committed)
+        return f"Goal: {goal} — {compare_sentence(self.before, self.after)}"
 
 
 def compare_sentence(before: Backtest, after: Backtest) -> str:
@@ -312,8 +346,19 @@ def tune(
     window_days: int = 90,
     volume: int | None = None,
     min_count: int = MIN_COUNT,
+    goal: Goal | None = None,
+    keep: float = DEFAULT_KEEP,
+    committed: int | None = None,
 ) -> Tuning:
-    """Learn on the leads created before the last `window_days` of the data, test on those days."""
+    """Learn on the leads created before the last `window_days` of the data, test on those days.
+
+    The threshold pursues `goal` (core.goals; by default default_goal of the version in force): `keep` is
+    the wins goal's share of won deals and revenue, `committed` the committed goal's MQLs a month, and
+    `volume` (the volume goal only) an MQL count for the learning window instead of the current one's.
+    ValueError, fit to show, for a `keep` outside (0, 1] or a goal that cannot be pursued."""
+    keep = checked_keep(keep)
+    if volume is not None and goal not in (None, Goal.volume):
+        raise ValueError(f"a volume to keep goes with the volume goal, not with {goal}")
     losses = bool((leads["outcome"] == "lost").any())
     evidence = lead_evidence(leads, calibrated_ratings(ratings, people), losses_recorded=losses)
     last = evidence["created_at"].max()
@@ -322,8 +367,13 @@ def tune(
     test_until = last + timedelta(microseconds=1)
     learn_until = test_until - timedelta(days=window_days)
     learning = evidence.filter(pl.col("created_at") < learn_until)
+    if goal is None:
+        goal = Goal.volume if volume is not None else default_goal(current, learning)
     table = evidence_table(learning, current, min_count=min_count)
-    proposed = propose(evidence, current, table, learn_until=learn_until, volume=volume)
+    proposed = propose(
+        evidence, current, table, learn_until=learn_until, volume=volume, goal=goal, keep=keep,
+        committed=committed,
+    )  # fmt: skip
     return Tuning(
         evidence=table,
         current=current,
@@ -332,6 +382,9 @@ def tune(
         test_until=test_until,
         before=backtest(evidence, current, start=learn_until, end=test_until),
         after=backtest(evidence, proposed, start=learn_until, end=test_until),
+        goal=goal,
+        keep=keep,
+        committed=committed if goal is Goal.committed else None,
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.stats import rate, wilson_interval
+from core.stats import NO_AUC, Auc, rate, roc_auc, wilson_interval
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_rate_carries_num_den_and_interval() -> None:
     r = rate(81, 263)
     assert (r.num, r.den) == (81, 263)
     assert r.value == pytest.approx(0.30798, abs=1e-5)
-    assert r.ci_low is not None and r.ci_high is not None
+    assert r.ci_low is not None and r.ci_high is not None and r.value is not None
     assert r.ci_low < r.value < r.ci_high
     assert not r.small_sample
     assert r.as_dict()["num"] == 81
@@ -45,3 +45,25 @@ def test_empty_rate_has_no_value_and_is_a_small_sample() -> None:
 def test_denominator_under_thirty_is_a_small_sample() -> None:
     assert rate(3, 29).small_sample
     assert not rate(3, 30).small_sample
+
+
+def test_roc_auc_counts_a_tie_as_half() -> None:
+    # Positives score 2 and 3, negatives 1 and 2. Pairs: (2, 1) 1, (2, 2) a tie 1/2, (3, 1) 1, (3, 2) 1:
+    # 3.5 of 4 pairs = 0.875.
+    auc = roc_auc([1, 2, 2, 3], [False, True, False, True])
+    assert auc == Auc(value=0.875, positives=2, negatives=2)
+    assert auc.n == 4 and auc.as_dict() == {"value": 0.875, "n": 4}
+
+
+def test_roc_auc_of_a_larger_hand_worked_ranking() -> None:
+    # Positives 5, 3, 3; negatives 4, 3, 1, 1. Against the 4 negatives: 5 beats all (4); each 3 beats 1, 1
+    # and ties 3 (2.5): 4 + 2.5 + 2.5 = 9 of 3 * 4 = 12 pairs = 0.75. Missing scores or labels are left out.
+    auc = roc_auc([5, 3, 3, 4, 3, 1, 1, None, 2], [True, True, True, False, False, False, False, True, None])
+    assert (auc.value, auc.positives, auc.negatives) == (0.75, 3, 4)
+
+
+@pytest.mark.parametrize(("scores", "labels"), [([1, 2], [True, True]), ([1], [False]), ([], [])])
+def test_roc_auc_without_one_side_is_none(scores: list[int], labels: list[bool]) -> None:
+    auc = roc_auc(scores, labels)
+    assert auc.value is None and auc.as_dict() is None
+    assert auc.n == len(scores) and NO_AUC.as_dict() is None

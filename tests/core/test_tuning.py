@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import polars as pl
 import pytest
 
 from core.criteria import Criteria, Rule
-from core.stats import rate
+from core.stats import Auc, rate
 from core.tuning import (
     Backtest,
+    Goal,
     Tuning,
     backtest,
     calibrated_ratings,
@@ -24,9 +27,9 @@ from core.tuning import (
 PEOPLE = pl.DataFrame({"user_id": [1, 2], "team_id": [10, 10]})
 
 
-def _leads(**columns: list[object]) -> pl.DataFrame:
+def _leads(**columns: Sequence[object]) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
-    base: dict[str, list[object]] = {
+    base: dict[str, Sequence[object]] = {
         "id": list(range(1, n + 1)),
         "created_at": [datetime(2026, 1, 1)] * n,
         "mql_at": [datetime(2026, 1, 2)] * n,
@@ -95,7 +98,7 @@ def test_backtest_replays_a_window() -> None:
         source=["A", "A", "B", "B", "A"],
         mql_at=[datetime(2026, 1, 2), datetime(2026, 1, 2), datetime(2026, 1, 2), None, datetime(2026, 1, 2)],
         sql_at=[datetime(2026, 1, 3), None, datetime(2026, 1, 3), None, None],
-        outcome=["won", None, "won", None, "lost"],
+        outcome=["won", None, "won", "lost", "lost"],
         amount=[100.0, None, 300.0, None, None],
         created_at=[datetime(2026, 1, 1)] * 4 + [datetime(2025, 1, 1)],  # the last is outside the window
     ).with_columns(pl.Series("stars", [5.0, 2.0, None, None, 1.0]))
@@ -103,8 +106,26 @@ def test_backtest_replays_a_window() -> None:
     result = backtest(leads, only_a, start=datetime(2026, 1, 1), end=datetime(2026, 2, 1))
     # MQLs under "source A": leads 1 and 2. Rated 4-5: lead 1 of the two rated. SQL: lead 1 of 2.
     # Won in the window: leads 1 (A, 100) and 3 (B, 300): 1 of 2 kept, 100 of 400 revenue.
+    # Scores: A 10, B 0. Won 1 (10) and 3 (0) against lost 4 (0): 1 + a tie 1/2 of 2 pairs = 0.75.
+    # Rated: lead 1 (5 stars, 10) against lead 2 (2 stars, 10): a tie, 0.5.
     assert result == Backtest(mql_count=2, acceptance=rate(1, 2), mql_to_sql=rate(1, 2), won_recall=rate(1, 2),
-                              revenue_recall=0.25)  # fmt: skip
+                              revenue_recall=0.25, ranking_auc=Auc(0.75, 2, 1), good_auc=Auc(0.5, 1, 1))  # fmt: skip
+    assert result.as_dict()["ranking_auc"] == {"value": 0.75, "n": 3}
+    assert result.as_dict()["good_auc"] == {"value": 0.5, "n": 2}
+
+
+def test_where_no_loss_is_recorded_an_mql_not_won_ranks_as_lost() -> None:
+    leads = _leads(
+        source=["A", "A", "B", "B"],
+        outcome=["won", None, "won", None],
+        mql_at=[datetime(2026, 1, 2)] * 3 + [None],  # lead 4 never was an MQL: it says nothing
+    ).with_columns(pl.lit(None, pl.Float64).alias("stars"))
+    only_a = Criteria((Rule("source", "eq", "A", 10),), 10)
+    result = backtest(leads, only_a, start=datetime(2026, 1, 1), end=datetime(2026, 2, 1))
+    # Won: lead 1 (10) and 3 (0); lost: lead 2 (10). Pairs: (10, 10) a tie 1/2, (0, 10) 0: 0.5 of 2 = 0.25.
+    assert result.ranking_auc == Auc(0.25, 2, 1)
+    # Nobody rated: no good leads to rank, null in the report.
+    assert result.good_auc == Auc(None, 0, 0) and result.as_dict()["good_auc"] is None
 
 
 def test_the_sentence_for_the_meeting() -> None:
@@ -112,7 +133,17 @@ def test_the_sentence_for_the_meeting() -> None:
     after = Backtest(88, rate(39, 100), rate(30, 88), rate(9, 10), 0.96)
     tuning = Tuning(pl.DataFrame(), Criteria((), 1), Criteria((), 1), datetime(2026, 1, 1), datetime(2026, 2, 1),
                     before, after)  # fmt: skip
-    assert tuning.summary() == "+9 points acceptance, -12% volume, keeps 96% of won revenue"
+    assert tuning.summary() == (
+        "Goal: keep the MQL volume of the version in force — +9 points acceptance, -12% volume, keeps 96% of "
+        "won revenue"
+    )
+    wins = replace(tuning, goal=Goal.wins, keep=0.9)
+    assert wins.summary() == (
+        "Goal: keep 90% of won deals with the fewest MQLs — +9 points acceptance, -12% volume, keeps 96% of "
+        "won revenue"
+    )
+    committed = replace(tuning, goal=Goal.committed, committed=1200)
+    assert committed.summary().startswith("Goal: the SLA's 1,200 committed MQLs a month — +9 points")
 
 
 # ---------------------------------------------------------------- tuning again after an approval
