@@ -1,0 +1,375 @@
+"""First guesses for an import mapping from a CRM export's header and a sample of its values.
+
+A header only proposes a column for a field; the column's values decide. An "Email consent amount" column
+of yes/no holds no amounts, and a column of unique ids is the record id whatever its header says.
+Everything here reads a sample of the file as a polars frame of strings (one column per header)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+# Words in a header that suggest each field, most telling first (the order is also the guessing order).
+FIELD_HINTS: dict[str, tuple[str, ...]] = {
+    "external_id": ("record id", "lead id", "opportunity id", "external id", "id"),
+    "created_date": ("create date", "created", "created date", "first contact"),
+    "mql_date": ("marketing qualified", "mql date", "mql"),
+    "sql_date": ("sales qualified", "sql date", "sql"),
+    "opportunity_date": ("opportunity date", "became an opportunity", "engage"),
+    "close_date": ("close date", "closed", "won date", "converted date"),
+    "amount": ("amount", "deal value", "close value", "value", "revenue"),
+    "owner": ("owner", "sales rep", "sales agent", "rep"),
+    "team": ("team",),
+    "source": ("original source", "lead source", "source", "origin", "channel"),
+    "campaign": ("campaign",),
+    "landing_page": ("landing page",),
+    "industry": ("industry", "sector"),
+    "company_size": ("employees", "company size", "size"),
+    "country": ("country",),
+    "persona": ("job title", "title", "persona", "seniority"),
+    "page_views": ("page views", "pageviews"),
+    "email_clicks": ("email clicks",),
+    "content_downloads": ("content downloads", "downloads"),
+}
+SHORTEST_PARTIAL_HINT = 4  # "id" or "rep" inside a longer header says nothing ("paid", "report")
+
+NUMBER, DATE, YES_NO, ID, EMAIL, FREE_TEXT, CATEGORY, EMPTY = (
+    "number", "date", "yes-no", "id", "email", "free text", "category", "empty",
+)  # fmt: skip
+KINDS = (NUMBER, DATE, YES_NO, ID, EMAIL, FREE_TEXT, CATEGORY, EMPTY)
+# The kinds a column may be to hold each field; a blank column contradicts no field.
+DATE_KINDS = frozenset({DATE, EMPTY})
+NUMBER_KINDS = frozenset({NUMBER, EMPTY})
+TEXT_KINDS = frozenset({CATEGORY, ID, FREE_TEXT, EMPTY})
+FIELD_KINDS: dict[str, frozenset[str]] = {
+    "created_date": DATE_KINDS,
+    "mql_date": DATE_KINDS,
+    "sql_date": DATE_KINDS,
+    "opportunity_date": DATE_KINDS,
+    "close_date": DATE_KINDS,
+    "amount": NUMBER_KINDS,
+    "owner": frozenset({CATEGORY, EMAIL, EMPTY}),
+    "team": frozenset({CATEGORY, EMPTY}),
+    "company_size": frozenset({CATEGORY, NUMBER, EMPTY}),
+    "page_views": NUMBER_KINDS | {YES_NO},
+    "email_clicks": NUMBER_KINDS | {YES_NO},
+    "content_downloads": NUMBER_KINDS | {YES_NO},
+}
+COUNT_FIELDS = ("page_views", "email_clicks", "content_downloads")
+MOST_OWNERS = 50  # an owner column names a sales team, not a person per lead
+KEPT_BY_DEFAULT = frozenset({NUMBER, DATE, YES_NO, CATEGORY})  # ids, emails, free text: too many values
+
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+)
+YES_NO_WORDS = frozenset({"yes", "no", "y", "n", "true", "false", "t", "f"})
+CURRENCY_AND_SPACES = r"[\s$€£¥₹]"
+NUMBER_TEXT = r"^[-+]?(\d+|\d{1,3}(,\d{3})+|\d{1,3}(\.\d{3})+)([.,]\d+)?$"
+EMAIL_TEXT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MOSTLY = 0.9  # share of a column's values that must look like emails for it to be an email column
+FREE_TEXT_LENGTH = 40  # characters, on average: notes and descriptions, not categories
+FREE_TEXT_WORDS = 4  # words, on average, in a column of mostly different values
+EXAMPLES_SHOWN = 3
+
+STAR_WORDS: dict[str, int] = {
+    "excellent": 5, "very good": 5, "great": 5, "hot": 5, "high": 5, "a": 5,
+    "good": 5, "b": 4,
+    "warm": 3, "average": 3, "medium": 3, "ok": 3, "okay": 3, "fair": 3, "neutral": 3, "c": 3,
+    "poor": 2, "low": 2, "d": 2,
+    "cold": 1, "bad": 1, "very poor": 1, "very bad": 1, "junk": 1, "spam": 1, "e": 1,
+}  # fmt: skip
+BETTER_THAN_GOOD = frozenset({"excellent", "very good", "great"})
+MIDDLE_STARS = 3
+
+
+# ---------------------------------------------------------------- headers
+
+
+def _normal(text: str) -> str:
+    """Lower-case words: "Lead_ID", "leadId" and "Lead ID" all read "lead id"."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return re.sub(r"[^a-z0-9]+", " ", spaced.lower()).strip()
+
+
+def header_says_id(header: str) -> bool:
+    return bool({"id", "uuid", "guid"} & set(_normal(header).split()))
+
+
+def header_candidates(field: str, header: Sequence[str]) -> list[str]:
+    """Every header that may hold `field`, most likely first: exact hints, then hints inside a name."""
+    names = {_normal(h): h for h in reversed(header)}  # a repeated normal form: the first header wins
+    hints = FIELD_HINTS.get(field, ())
+    found = [names[hint] for hint in hints if hint in names]
+    for hint in hints:
+        if len(hint) >= SHORTEST_PARTIAL_HINT:
+            found += [h for h in header if hint in _normal(h)]
+    return list(dict.fromkeys(found))
+
+
+def guess_column(field: str, header: Sequence[str]) -> str | None:
+    """The header that most likely holds `field`, by its name alone."""
+    return next(iter(header_candidates(field, header)), None)
+
+
+def guessed_columns(header: Sequence[str]) -> dict[str, str]:
+    """A first guess for every field from the header alone, never using one header twice."""
+    used: set[str] = set()
+    guesses: dict[str, str] = {}
+    for field in FIELD_HINTS:
+        column = guess_column(field, [h for h in header if h not in used])
+        if column is not None:
+            guesses[field] = column
+            used.add(column)
+    return guesses
+
+
+# ---------------------------------------------------------------- values
+
+
+def _filled(values: pl.Series) -> pl.Series:
+    """The non-empty values, without surrounding spaces."""
+    stripped = values.cast(pl.String).str.strip_chars()
+    return stripped.filter(stripped.str.len_chars() > 0)
+
+
+def _all(mask: pl.Series) -> bool:
+    return bool(mask.all())
+
+
+def looks_like_numbers(values: pl.Series) -> pl.Series:
+    """Per value: a number as CRMs write them ("1,200.50", "12.500,00", "$ 40", "-5")."""
+    return values.str.replace_all(CURRENCY_AND_SPACES, "").str.contains(NUMBER_TEXT)
+
+
+def looks_like_dates(values: pl.Series, formats: Sequence[str] = DATE_FORMATS) -> pl.Series:
+    """Per value: readable with one of `formats` (a format polars cannot use reads nothing)."""
+    read = pl.Series([False] * values.len())
+    for date_format in formats:
+        try:
+            parsed = values.str.to_datetime(date_format, strict=False).is_not_null()
+        except (pl.exceptions.PolarsError, ValueError):
+            continue
+        read = read | parsed
+    return read
+
+
+def _is_yes_no(values: pl.Series) -> bool:
+    folded = set(values.str.to_lowercase().unique().to_list())
+    words = folded - {"0", "1"}
+    return folded == {"0", "1"} or (bool(words) and words <= YES_NO_WORDS and len(folded) <= 4)
+
+
+def _mean(values: pl.Series) -> float:
+    """The mean of a column of numbers or flags (0 for no values)."""
+    return float(values.cast(pl.Float64).sum()) / values.len() if values.len() else 0.0
+
+
+def _is_code_like(values: pl.Series) -> bool:
+    """Values such as "R-1001" or "00Q5g000001AbC": no spaces, letters and digits in each (a band such as
+    "11-50" has no letters)."""
+    return _all(~values.str.contains(r"\s") & values.str.contains(r"\d") & values.str.contains(r"[A-Za-z]"))
+
+
+def _is_free_text(values: pl.Series) -> bool:
+    mean_length = _mean(values.str.len_chars())
+    if mean_length >= FREE_TEXT_LENGTH:
+        return True
+    mostly_different = values.n_unique() >= MOSTLY * values.len()
+    mean_words = _mean(values.str.split(" ").list.len())
+    return mostly_different and values.len() >= 5 and mean_words >= FREE_TEXT_WORDS
+
+
+def column_kind(header: str, values: pl.Series, formats: Sequence[str] = DATE_FORMATS) -> str:
+    """What a column holds, judged from its non-empty values (and, for an id, its header)."""
+    filled = _filled(values)
+    if filled.is_empty():
+        return EMPTY
+    if _mean(filled.str.contains(EMAIL_TEXT)) >= MOSTLY:
+        return EMAIL
+    if _is_yes_no(filled):
+        return YES_NO
+    unique_and_full = filled.n_unique() == filled.len() == values.len()
+    if unique_and_full and header_says_id(header):
+        return ID
+    if _all(looks_like_numbers(filled)):
+        return NUMBER
+    if _all(looks_like_dates(filled, formats)):
+        return DATE
+    if unique_and_full and filled.len() >= 2 and _is_code_like(filled):
+        return ID
+    return FREE_TEXT if _is_free_text(filled) else CATEGORY
+
+
+def _examples(filled: pl.Series) -> list[str]:
+    return filled.unique(maintain_order=True).head(EXAMPLES_SHOWN).to_list()
+
+
+def profile_columns(sample: pl.DataFrame, formats: Sequence[str] = DATE_FORMATS) -> pl.DataFrame:
+    """One row per column: its kind, the share of rows that fill it, its distinct values and examples."""
+    rows = []
+    for name in sample.columns:
+        values = sample.get_column(name).cast(pl.String)
+        filled = _filled(values)
+        rows.append(
+            {
+                "column": name,
+                "kind": column_kind(name, values, formats),
+                "fill": filled.len() / sample.height if sample.height else 0.0,
+                "distinct": filled.n_unique(),
+                "examples": _examples(filled),
+            }
+        )
+    schema: dict[str, pl.DataType] = {
+        "column": pl.String(),
+        "kind": pl.String(),
+        "fill": pl.Float64(),
+        "distinct": pl.Int64(),
+        "examples": pl.List(pl.String()),
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+# ---------------------------------------------------------------- guessing the fields
+
+
+def _fits(field: str, values: pl.Series, kind: str) -> bool:
+    """Whether the values could be `field` (a header alone never decides)."""
+    if field == "external_id":
+        filled = _filled(values)
+        return kind not in {EMPTY, YES_NO} and filled.len() == values.len() == filled.n_unique()
+    if kind not in FIELD_KINDS.get(field, TEXT_KINDS):
+        return False
+    filled = _filled(values)
+    if field in COUNT_FIELDS:
+        return _all(filled.str.contains(r"^\d+$"))
+    if field == "owner":
+        return filled.n_unique() <= MOST_OWNERS or filled.n_unique() * 2 <= filled.len()
+    return True
+
+
+def _record_id(sample: pl.DataFrame, kinds: dict[str, str], free: Sequence[str]) -> str | None:
+    """Without a header hint that fits: a column of unique ids, one whose header says id first."""
+    unique = [name for name in free if _fits("external_id", sample.get_column(name), kinds[name])]
+    said = [name for name in unique if header_says_id(name)]
+    coded = [name for name in unique if kinds[name] == ID]
+    return next(iter([*said, *coded]), None)
+
+
+def guess_mapping(sample: pl.DataFrame, formats: Sequence[str] = DATE_FORMATS) -> dict[str, str]:
+    """A first guess, field -> column, for every field a column both is named like and holds; never one
+    column twice. `sample`: some of the file's rows, one String column per header."""
+    profile = profile_columns(sample, formats)
+    kinds = dict(zip(profile["column"].to_list(), profile["kind"].to_list(), strict=True))
+    guesses: dict[str, str] = {}
+    for field in FIELD_HINTS:
+        free = [name for name in sample.columns if name not in guesses.values()]
+        fitting = [
+            name
+            for name in header_candidates(field, free)
+            if _fits(field, sample.get_column(name), kinds[name])
+        ]
+        chosen = fitting[0] if fitting else None
+        if chosen is None and field == "external_id":
+            chosen = _record_id(sample, kinds, free)
+        if chosen is not None:
+            guesses[field] = chosen
+    return guesses
+
+
+# ---------------------------------------------------------------- attributes and ratings
+
+
+def attribute_key(header: str, taken: Iterable[str] = (), longest: int = 100) -> str:
+    """The attribute name for a column: its header in snake_case ("Job Title" -> "job_title"), with
+    "_attribute" added when that is a name already taken (a lead field's), then a number if need be."""
+    key = _normal(header).replace(" ", "_")[:longest] or "column"
+    if key[0].isdigit():
+        key = f"column_{key}"[:longest]
+    taken = set(taken)
+    if key not in taken:
+        return key
+    key = f"{key[: longest - len('_attribute')]}_attribute"
+    number = 2
+    candidate = key
+    while candidate in taken:
+        candidate = f"{key[: longest - len(str(number)) - 1]}_{number}"
+        number += 1
+    return candidate
+
+
+def attribute_keys(
+    headers: Sequence[str], reserved: Iterable[str] = (), longest: int = 100
+) -> dict[str, str]:
+    """header -> attribute name for each header, no two alike and none in `reserved`."""
+    taken = set(reserved)
+    keys: dict[str, str] = {}
+    for header in headers:
+        keys[header] = attribute_key(header, taken, longest)
+        taken.add(keys[header])
+    return keys
+
+
+def holds_stars(values: pl.Series) -> bool:
+    """Whether every non-empty value is already a whole number of stars, 1 to 5."""
+    filled = _filled(values)
+    return not filled.is_empty() and _all(filled.str.contains(r"^[1-5]$"))
+
+
+def _scaled_stars(value: float, low: float, high: float) -> int:
+    if high <= low:
+        return MIDDLE_STARS
+    return 1 + round(4 * (value - low) / (high - low))
+
+
+def guess_stars(values: Sequence[str]) -> dict[str, int]:
+    """A first guess of the stars each rating value means: numbers spread over 1-5 (1-5 themselves),
+    words such as Hot / Warm / Cold or Good / Average / Bad by their meaning, anything else 3."""
+    numbers = pl.Series(list(values), dtype=pl.String).str.strip_chars()
+    if numbers.len() and _all(looks_like_numbers(numbers)):
+        read = [float(v.replace(",", ".")) for v in numbers.to_list()]
+        low, high = (1.0, 5.0) if min(read) >= 1 and max(read) <= 5 else (min(read), max(read))
+        return {v: _scaled_stars(n, low, high) for v, n in zip(values, read, strict=True)}
+    folded = {v: " ".join(v.strip().lower().split()) for v in values}
+    good = 4 if BETTER_THAN_GOOD & set(folded.values()) else 5
+    words = STAR_WORDS | {"good": good}
+    return {v: words.get(folded[v], MIDDLE_STARS) for v in values}
+
+
+def attribute_candidates(
+    profile: pl.DataFrame, mapped: Iterable[str], reserved: Iterable[str] = (), longest: int = 100
+) -> pl.DataFrame:
+    """The columns nothing else in the mapping reads, as attributes to keep: whether each is kept by
+    default, its profile (examples as one text), and the attribute name it would fill."""
+    rest = profile.filter(~pl.col("column").is_in(list(mapped)))
+    keys = attribute_keys(rest.get_column("column").to_list(), reserved, longest)
+    return rest.select(
+        pl.col("kind").is_in(sorted(KEPT_BY_DEFAULT)).alias("keep"),
+        "column",
+        "kind",
+        "fill",
+        "distinct",
+        pl.col("examples").list.join(", ").alias("examples"),
+        pl.Series("attribute", [keys[c] for c in rest.get_column("column")], dtype=pl.String),
+    )
+
+
+def kept_attributes(candidates: pl.DataFrame) -> dict[str, str]:
+    """column -> attribute name for the candidates marked keep."""
+    kept = candidates.filter(pl.col("keep"))
+    return dict(zip(kept.get_column("column").to_list(), kept.get_column("attribute").to_list(), strict=True))

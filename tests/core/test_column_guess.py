@@ -1,0 +1,192 @@
+"""First guesses for an import mapping, worked out by hand on tiny exports: a header proposes, the values
+decide."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from core.column_guess import (
+    attribute_candidates,
+    attribute_key,
+    attribute_keys,
+    column_kind,
+    guess_mapping,
+    guess_stars,
+    guessed_columns,
+    holds_stars,
+    kept_attributes,
+    profile_columns,
+)
+
+
+def test_a_yes_no_column_whose_header_says_amount_is_not_the_amount() -> None:
+    sample = pl.DataFrame(
+        {
+            "Record ID": ["1", "2", "3", "4"],
+            "email_consent_amount": ["Yes", "No", "Yes", "Yes"],
+            "Deal Value (EUR)": ["1.200,50", "300", "", "40"],
+        }
+    )
+    assert guessed_columns(sample.columns)["amount"] == "email_consent_amount", "the header alone"
+    assert guess_mapping(sample)["amount"] == "Deal Value (EUR)"
+
+
+def test_no_amount_is_guessed_when_only_a_yes_no_column_says_amount() -> None:
+    sample = pl.DataFrame({"Record ID": ["1", "2"], "Consent amount": ["true", "false"]})
+    assert "amount" not in guess_mapping(sample)
+
+
+def test_a_column_of_unique_ids_is_the_record_id_even_where_another_header_says_lead_id() -> None:
+    # "Lead ID" repeats (the company's lead, shared by its contacts): it cannot identify a row.
+    sample = pl.DataFrame(
+        {
+            "Lead ID": ["L-1", "L-1", "L-2"],
+            "Owner": ["Ann", "Bo", "Ann"],
+            "Record ID": ["9001", "9002", "9003"],
+        }
+    )
+    guesses = guess_mapping(sample)
+    assert guesses["external_id"] == "Record ID"
+    assert guesses["owner"] == "Owner"
+
+
+def test_a_unique_column_whose_header_says_id_in_any_spelling_is_the_record_id() -> None:
+    assert guess_mapping(pl.DataFrame({"recordId": ["a1", "a2", "a3"]})) == {"external_id": "recordId"}
+    assert guess_mapping(pl.DataFrame({"Contact ID": ["7", "8"]})) == {"external_id": "Contact ID"}
+
+
+def test_without_an_id_header_a_column_of_unique_codes_is_the_record_id() -> None:
+    sample = pl.DataFrame({"Name": ["Ann", "Bo", "Cy"], "Key": ["00Q1", "00Q2", "00Q3"]})
+    assert guess_mapping(sample) == {"external_id": "Key"}
+
+
+def test_dates_must_read_as_dates_and_a_blank_column_contradicts_nothing() -> None:
+    sample = pl.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "Created By": ["Ann Lee", "Bo Chan", "Ann Lee"],  # "created" in a header of names
+            "Lead created on": ["03/01/2026", "03/02/2026", "03/03/2026"],
+            "Close Date": ["", "", ""],
+        }
+    )
+    assert guessed_columns(sample.columns)["created_date"] == "Created By", "the header alone"
+    guesses = guess_mapping(sample)
+    assert guesses["created_date"] == "Lead created on"
+    assert guesses["close_date"] == "Close Date"
+
+
+def test_well_named_columns_are_guessed_as_the_header_alone_guesses_them() -> None:
+    sample = pl.DataFrame(
+        {
+            "Lead ID": ["L1", "L2", "L3"],
+            "Create Date": ["2026-01-02", "2026-01-03", "2026-01-04 10:30"],
+            "Lead Source": ["Webinar", "Ads", "Webinar"],
+            "Lead Owner": ["ann@x.com", "bo@x.com", "ann@x.com"],
+            "Amount": ["$1,200", "0", "75.5"],
+            "Industry": ["Retail", "Retail", "Banking"],
+            "No. of Employees": ["11-50", "250", "1-10"],
+        }
+    )
+    assert guess_mapping(sample) == guessed_columns(sample.columns)
+
+
+def test_counts_must_be_whole_numbers_and_owners_few() -> None:
+    people = [f"Person {n}" for n in range(60)]
+    sample = pl.DataFrame(
+        {
+            "id": [str(n) for n in range(60)],
+            "Page views": ["3.5"] * 60,
+            "Email clicks": ["0", "1"] * 30,
+            "Owner": people,  # 60 people for 60 leads: a contact name, not a sales rep
+        }
+    )
+    guesses = guess_mapping(sample)
+    assert "page_views" not in guesses and guesses["email_clicks"] == "Email clicks"
+    assert "owner" not in guesses
+
+
+def test_each_kind_of_column_is_told_from_its_values() -> None:
+    assert column_kind("Amount", pl.Series(["1,200.50", "12.500,00", "-5", "€ 40"])) == "number"
+    assert column_kind("When", pl.Series(["2026-01-02", "02.01.2026", None])) == "date"
+    assert column_kind("Opt in", pl.Series(["Y", "N", ""])) == "yes-no"
+    assert column_kind("Flag", pl.Series(["0", "1", "1"])) == "yes-no"
+    assert column_kind("Zeros", pl.Series(["0", "0"])) == "number"
+    assert column_kind("Record ID", pl.Series(["1", "2", "3"])) == "id"
+    assert column_kind("Score", pl.Series(["1", "2", "3"])) == "number", "unique numbers with no id header"
+    assert column_kind("Ref", pl.Series(["R-1", "R-2"])) == "id"
+    assert column_kind("Contact", pl.Series(["a@x.com", "b@y.org"])) == "email"
+    assert column_kind("Notes", pl.Series(["They asked us to call back after the budget review in May"])) == (
+        "free text"
+    )
+    assert column_kind("Region", pl.Series(["North", "South", "North"])) == "category"
+    assert column_kind("Nothing", pl.Series(["", " ", None])) == "empty"
+
+
+def test_the_profile_gives_each_column_its_kind_fill_distinct_values_and_examples() -> None:
+    sample = pl.DataFrame({"Region": ["North", "South", "", "North"], "Score": ["1", "2", "3", "4"]})
+    profile = profile_columns(sample)
+    assert profile.to_dicts() == [
+        {"column": "Region", "kind": "category", "fill": 0.75, "distinct": 2, "examples": ["North", "South"]},
+        {"column": "Score", "kind": "number", "fill": 1.0, "distinct": 4, "examples": ["1", "2", "3"]},
+    ]
+
+
+def test_attribute_keys_are_snake_case_headers_that_never_take_a_lead_field_name() -> None:
+    assert attribute_key("Job Title") == "job_title"
+    assert attribute_key("Time on Website (s)") == "time_on_website_s"
+    assert attribute_key("lastActivity") == "last_activity"
+    assert attribute_key("2nd touch") == "column_2nd_touch"
+    assert attribute_key("???") == "column"
+    assert attribute_key("Industry", taken={"industry"}) == "industry_attribute"
+    keys = attribute_keys(["Country", "country", "Job title"], reserved={"country"})
+    assert keys == {
+        "Country": "country_attribute",
+        "country": "country_attribute_2",
+        "Job title": "job_title",
+    }
+
+
+def test_the_other_columns_are_kept_as_attributes_but_ids_emails_and_free_text_are_not() -> None:
+    sample = pl.DataFrame(
+        {
+            "Record ID": ["1", "2", "3"],
+            "Email": ["a@x.com", "b@x.com", "c@x.com"],
+            "Region": ["North", "South", "North"],
+            "Seconds on site": ["30", "", "95"],
+            "Notes": ["Called twice and they said to try again after the budget review"] * 3,
+            "Industry": ["Retail", "Banking", "Retail"],
+        }
+    )
+    candidates = attribute_candidates(profile_columns(sample), {"Record ID"}, reserved={"industry"})
+    assert candidates.columns == ["keep", "column", "kind", "fill", "distinct", "examples", "attribute"]
+    assert candidates.select("column", "keep", "attribute").rows() == [
+        ("Email", False, "email"),
+        ("Region", True, "region"),
+        ("Seconds on site", True, "seconds_on_site"),
+        ("Notes", False, "notes"),
+        ("Industry", True, "industry_attribute"),
+    ]
+    assert candidates.row(2, named=True)["examples"] == "30, 95"
+    assert kept_attributes(candidates) == {
+        "Region": "region",
+        "Seconds on site": "seconds_on_site",
+        "Industry": "industry_attribute",
+    }
+    switched = candidates.with_columns(pl.col("column").is_in(["Email"]).alias("keep"))
+    assert kept_attributes(switched) == {"Email": "email"}
+
+
+def test_ratings_of_one_to_five_need_no_value_map() -> None:
+    assert holds_stars(pl.Series(["1", "5", "", None, " 3 "]))
+    assert not holds_stars(pl.Series(["1", "6"]))
+    assert not holds_stars(pl.Series(["Good"]))
+    assert not holds_stars(pl.Series(["", None]))
+
+
+def test_rating_words_and_other_scales_get_a_first_guess_of_stars() -> None:
+    assert guess_stars(["Good", "Average", "Bad"]) == {"Good": 5, "Average": 3, "Bad": 1}
+    assert guess_stars(["Excellent", "good", "Poor"]) == {"Excellent": 5, "good": 4, "Poor": 2}
+    assert guess_stars(["Hot", "Warm", "Cold", "Unknown"]) == {"Hot": 5, "Warm": 3, "Cold": 1, "Unknown": 3}
+    # 0 to 10: 1 + 4 x (v - 0) / 10, rounded: 0 -> 1, 5 -> 3, 10 -> 5.
+    assert guess_stars(["0", "5", "10"]) == {"0": 1, "5": 3, "10": 5}
+    assert guess_stars(["2", "4"]) == {"2": 2, "4": 4}, "already stars"
