@@ -9,6 +9,7 @@ from ui.criteria import (
     criteria_versions,
     drafts_section,
     history_section,
+    learning_notice,
     show_active,
     show_evidence,
     show_flash,
@@ -26,16 +27,25 @@ show_flash()
 listed = criteria_versions()
 active = active_version(listed)
 show_active(active)
-data = targeting_data(tuning_key(active))
+key = tuning_key(active)
+learning = targeting_data(key)
+data = learning.data
 
 st.subheader("What the evidence says")
-show_evidence(data)
-st.subheader("The suggestion")
-show_suggestion(data)
-if user.role == Role.marketer:
-    st.subheader("Try a change")
-    st.caption("Edit points, rules or the threshold; the backtest follows. Propose it when it reads right.")
-    what_if_editor(user, data, active)
+if not learning.ready:
+    learning_notice(key)  # the sections below that need the tuning appear once it is learnt
+else:
+    if learning.problem:
+        st.error(learning.problem, icon=":material/error:")
+    show_evidence(data)
+    st.subheader("The suggestion")
+    show_suggestion(data)
+    if user.role == Role.marketer:
+        st.subheader("Try a change")
+        st.caption(
+            "Edit points, rules or the threshold; the backtest follows. Propose it when it reads right."
+        )
+        what_if_editor(user, data, active)
 st.subheader("Drafts waiting for sign-off")
 st.caption("A draft is in force once a sales manager other than its proposer approves it.")
 drafts_section(user, listed, active, data)

@@ -4,7 +4,11 @@ backtest, and the sign-off of drafts."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -45,7 +49,11 @@ from ui.db import act_as, database_url, engine
 from ui.widgets import plain
 
 WINDOW_DAYS = 90
+WAIT_SECONDS = 2.0  # how long a page waits for a tuning before it shows it is still being learnt
+POLL_SECONDS = 2.0
+KEPT_TUNINGS = 4  # tunings kept per process: the newest data's, and a few a viewer may still be on
 FLASH = "criteria_flash"
+logger = logging.getLogger(__name__)
 STATUS_WORDS = {"active": "in force", "retired": "retired", "rejected": "rejected", "draft": "draft"}
 
 
@@ -84,10 +92,7 @@ def tuning_key(active: VersionView | None) -> TuningKey:
     return TuningKey(database_url(), active.id if active else None, generation(), stamp)
 
 
-# cache_resource, not cache_data: the lead-level evidence is as long as the leads, and polars frames are
-# never changed in place, so one shared copy is safe (see ui/data.py).
-@st.cache_resource(ttl=CACHE_SECONDS, max_entries=8, show_spinner="Learning from ratings and outcomes…")
-def targeting_data(key: TuningKey) -> Targeting | None:
+def learn_targeting(key: TuningKey) -> Targeting | None:
     """The tuning of the version in force on all the data; None when there are no leads to learn from."""
     leads = load_tuning_leads(engine())
     if leads.is_empty() or leads["created_at"].is_null().all():
@@ -96,6 +101,72 @@ def targeting_data(key: TuningKey) -> Targeting | None:
     current = active_criteria(engine()) or Criteria(rules=(), threshold=0)
     tuning = tune_logged(leads, ratings, raters, current, window_days=key.window_days)
     return Targeting(tuning, replay_evidence(leads, ratings, raters))
+
+
+class TuningJobs:
+    """One tuning per TuningKey for the whole process, learnt on a worker thread: the first viewer of new
+    data starts it, every viewer shares it, and no page waits on it for longer than WAIT_SECONDS (at a
+    million leads a tuning takes seconds; the page shows the version in force meanwhile).
+
+    The lead-level evidence is as long as the leads; polars frames are never changed in place, so one
+    shared copy is safe (see ui/data.py)."""
+
+    def __init__(self, learn: Callable[[TuningKey], Targeting | None], keep: int = KEPT_TUNINGS) -> None:
+        self._learn, self._keep = learn, keep
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huddle-tuning")
+        self._jobs: dict[TuningKey, Future[Targeting | None]] = {}
+        self._lock = threading.Lock()
+
+    def job(self, key: TuningKey) -> Future[Targeting | None]:
+        with self._lock:
+            found = self._jobs.get(key)
+            if found is None or (found.done() and found.exception() is not None):  # a failure is retried
+                found = self._pool.submit(self._learn, key)
+                self._jobs[key] = found
+            self._jobs = dict(list(self._jobs.items())[-self._keep :])
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def tuning_jobs() -> TuningJobs:
+    return TuningJobs(learn_targeting)
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Where the page's tuning stands: ready (data, None when there is nothing to learn from), still
+    being learnt, or failed with a message fit to show."""
+
+    ready: bool
+    data: Targeting | None = None
+    problem: str | None = None
+
+
+def targeting_data(key: TuningKey, wait_seconds: float | None = None) -> Learning:
+    job = tuning_jobs().job(key)
+    try:
+        return Learning(True, job.result(timeout=WAIT_SECONDS if wait_seconds is None else wait_seconds))
+    except FutureTimeout:
+        return Learning(False)
+    except Exception as error:  # shown on the page and logged; the next viewer tries again
+        logger.exception("tuning failed for %s", key)
+        return Learning(True, None, f"The suggestion could not be learnt: {error}")
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def learning_notice(key: TuningKey) -> None:
+    """Shown while the tuning is learnt; reruns the page once it is ready."""
+    if tuning_jobs().job(key).done():
+        st.rerun()
+    st.info(
+        "Learning the suggestion from every lead, rating and outcome… the version in force is above; the "
+        "evidence, the suggestion and the backtests appear here in a few seconds.",
+        icon=":material/hourglass_top:",
+    )
 
 
 # ---------------------------------------------------------------- writes
@@ -107,7 +178,6 @@ def _write(user: CurrentUser, call: Callable[[Any, User], object]) -> str | None
     if problem:
         return problem
     forget_loaded_data()  # an approval re-scores leads: every page's numbers load afresh
-    targeting_data.clear()
     return None
 
 

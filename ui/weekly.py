@@ -55,6 +55,9 @@ def agreements() -> Agreements:
         return stored_agreements(session)
 
 
+TUNING_WAIT = 300.0
+
+
 def versions_in_force() -> list[VersionInForce]:
     with read_session(engine()) as session:
         return stored_versions(session)
@@ -65,7 +68,8 @@ def _changes(week: str) -> list[CriteriaChange]:
     versions = versions_in_force()
     if not any(in_week(v.activated_at, period) for v in versions):
         return []  # the backtest needs the whole evidence: only learnt when there is a change to explain
-    data = targeting_data(tuning_key(active_version(criteria_versions())))
+    # The week's sync is cached as a whole, so it waits for the shared tuning rather than show it half.
+    data = targeting_data(tuning_key(active_version(criteria_versions())), wait_seconds=TUNING_WAIT).data
     if data is None:
         return []
     return criteria_changes(versions, data.evidence, period)

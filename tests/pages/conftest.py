@@ -52,6 +52,9 @@ def app_env(monkeypatch: pytest.MonkeyPatch, demo_database_url: str) -> Iterator
     monkeypatch.setenv("DATABASE_URL", demo_database_url)
     monkeypatch.setenv("HUDDLE_COOKIE_KEY", TEST_COOKIE_KEY)
     monkeypatch.setenv("HUDDLE_DEMO", "0")
+    # A page shows "still learning" after a short wait for the shared tuning (tests/pages/
+    # test_criteria_page.py tests that); on a loaded test machine the other pages' tests wait for it.
+    monkeypatch.setattr("ui.criteria.WAIT_SECONDS", 300.0)
     get_settings.cache_clear()
     st.cache_data.clear()
     yield demo_database_url

@@ -238,3 +238,60 @@ def test_with_no_version_and_no_leads_the_page_says_so(empty_company: str) -> No
     assert "No version has been signed off yet." in [c.value for c in at.caption]
     assert _statuses(empty_company) == {}
     assert CriteriaStatus.active.value == "active"
+
+
+# ---------------------------------------------------------------- the tuning off the page's critical path
+
+
+def test_the_page_never_waits_long_for_the_tuning_and_shows_it_once_learnt(
+    fresh_app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a million leads a tuning takes seconds: the page shows the version in force and says the
+    suggestion is being learnt, then, once the shared tuning is done, the evidence and the suggestion."""
+    import threading
+
+    import ui.criteria as criteria_ui
+
+    release = threading.Event()
+    learnt = criteria_ui.learn_targeting
+
+    def slow_learning(key: criteria_ui.TuningKey) -> criteria_ui.Targeting | None:
+        release.wait(timeout=120)
+        return learnt(key)
+
+    jobs = criteria_ui.TuningJobs(slow_learning)
+    monkeypatch.setattr(criteria_ui, "tuning_jobs", lambda: jobs)
+    monkeypatch.setattr(criteria_ui, "WAIT_SECONDS", 0.05)
+    at = _page("marketer")
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("Learning the suggestion") for i in at.info)
+    assert not [d for d in at.dataframe if "Your version" in d.value.columns]  # no editor without it
+    release.set()
+    monkeypatch.setattr(criteria_ui, "WAIT_SECONDS", 300.0)
+    at.run()
+    assert not at.exception, at.exception
+    assert not any(i.value.startswith("Learning the suggestion") for i in at.info)
+    assert _what_if(at) is not None  # the editor's live backtest is there
+
+
+def test_one_tuning_per_data_version_is_shared_and_a_failure_is_tried_again() -> None:
+    import ui.criteria as criteria_ui
+
+    calls: list[int] = []
+
+    def learn(key: criteria_ui.TuningKey) -> criteria_ui.Targeting | None:
+        calls.append(key.generation)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return None
+
+    jobs = criteria_ui.TuningJobs(learn, keep=2)
+    key = criteria_ui.TuningKey("sqlite:///x.db", None, 1, (0, 0, ""))
+    assert jobs.job(key).exception(timeout=30) is not None  # the first try failed
+    assert jobs.job(key).result(timeout=30) is None  # asked again: learnt again
+    assert jobs.job(key).result(timeout=30) is None  # asked a third time: shared, not learnt again
+    assert calls == [1, 1]
+    for generation in (2, 3):
+        jobs.job(criteria_ui.TuningKey("sqlite:///x.db", None, generation, (0, 0, ""))).result(timeout=30)
+    assert jobs.job(key).result(timeout=30) is None  # generation 1 was dropped (keep=2): learnt anew
+    assert calls == [1, 1, 2, 3, 1]
