@@ -1,0 +1,380 @@
+"""Learning a version's points jointly, so that correlated attributes are not counted twice.
+
+The evidence (a lead is good, or not) is explained by every candidate at once with a regularised logistic
+regression (scikit-learn's, L2) over:
+
+- **text values**: one column per value with at least `min_count` leads with evidence; rarer values and
+  missing ones share the reference (no column, no rule), so a value seen a handful of times never moves a
+  score;
+- **number bands**: each number attribute cut at quantiles of the learning rows into at most `bands` bands
+  with readable edges (the lowest band "is at most", the highest "is at least", the others "is between"; for
+  whole numbers the bands do not overlap); a missing number is the reference.
+
+The regularisation is chosen where it matters: fitted on the older part of the learning window, scored
+(log loss) on the newer rest, so a pattern that holds only in the older leads is shrunk; then the model is
+fitted again on the whole window with that choice. Coefficients become whole points (points per unit of
+log-odds, as in core.tuning); small ones are dropped, the version is capped at a size a person reads in a
+minute, and the kept rules are fitted once more on their own, so their points are what they earn without
+the dropped ones.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from core.criteria import Rule, number_text
+from core.stats import rate
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+# scipy and scikit-learn take a second or more to import: they are imported where a version is learned,
+# not by every page that imports core.
+
+FEATURE_KINDS = ("text", "number")
+# Regularisation strengths tried (scikit-learn's C: larger trusts the data more), weakest shrinkage last.
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DEFAULT_C = 0.1  # when the window cannot be split into an older and a newer part with both outcomes
+OLDER_SHARE = 2 / 3
+MAX_FIT_LEADS = 200_000  # more leads than this are sampled (by outcome, seeded): the points barely move
+SEED = 20_261_206
+PRIOR_LEADS = 20.0  # the evidence table's shrunk rate, as core.tuning's
+MAX_THIN_VALUES = 20  # rare text values listed per attribute (marked not enough), the most common first
+MAX_ITERATIONS = 300
+# The same columns as core.tuning's evidence table (kept here so that core.tuning may import this module).
+EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
+    "attribute": pl.String(),
+    "value": pl.String(),
+    "count": pl.Int64(),
+    "good": pl.Int64(),
+    "rate": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "shrunk": pl.Float64(),
+    "lift": pl.Float64(),
+    "points": pl.Int64(),
+    "enough": pl.Boolean(),
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: str  # "text" or "number"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            raise ValueError(f"a feature is text or number, not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Learned:
+    rules: tuple[Rule, ...]  # at most max_rules, the largest points (either sign) first
+    evidence: pl.DataFrame  # EVIDENCE_SCHEMA: one row per candidate text value or number band
+    regularisation: float  # the C chosen (0.0 when nothing was fitted)
+    intercept: float  # log-odds of a lead no rule fires for
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A text value or a number band: the rule it would be (worth 0 points yet) and its support."""
+
+    rule: Rule
+    label: str  # its value in the evidence table
+    count: int  # learning leads with evidence it fires for
+    good: int  # of those, the good ones
+    enough: bool  # count >= min_count: it gets a column in the fit
+
+
+def evidence_value(rule: Rule) -> str:
+    """The evidence table's value for a learned rule: the text value, or the band ("≤ 2", "3 to 4", "≥ 9")."""
+    match rule.operator:
+        case "lte":
+            return f"≤ {number_text(rule.value)}"
+        case "gte":
+            return f"≥ {number_text(rule.value)}"
+        case "between":
+            band: list[object] = list(rule.value)  # type: ignore[call-overload]
+            return f"{number_text(band[0])} to {number_text(band[1])}"
+        case _:
+            return str(rule.value)
+
+
+def learning_rows(evidence: pl.DataFrame, features: Sequence[Feature], learn_until: datetime) -> pl.DataFrame:
+    """The leads created before `learn_until` with evidence, oldest first: `created_at`, `good` and each
+    feature the frame has (text as String, blank read as missing; numbers as Float64, non-numbers missing)."""
+    columns = [
+        (
+            pl.col(f.name).cast(pl.String).str.strip_chars().replace("", None)
+            if f.kind == "text"
+            else pl.col(f.name).cast(pl.Float64, strict=False)
+        )
+        for f in features
+        if f.name in evidence.columns
+    ]
+    return (
+        evidence.filter((pl.col("created_at") < learn_until) & pl.col("good").is_not_null())
+        .select("created_at", pl.col("good").cast(pl.Boolean), *columns)
+        .sort("created_at", maintain_order=True)
+    )
+
+
+def text_candidates(rows: pl.DataFrame, name: str, *, min_count: int) -> list[Candidate]:
+    """Each value with at least `min_count` leads, then the MAX_THIN_VALUES most common rarer ones, each
+    group most common first (ties by value)."""
+    counts = (
+        rows.filter(pl.col(name).is_not_null())
+        .group_by(pl.col(name).alias("value"))
+        .agg(pl.len().alias("count"), pl.col("good").sum().alias("good"))
+        .sort(["count", "value"], descending=[True, False])
+    )
+    enough = counts.filter(pl.col("count") >= min_count)
+    thin = counts.filter(pl.col("count") < min_count).head(MAX_THIN_VALUES)
+    return [
+        Candidate(Rule(name, "eq", value, 0), value, int(count), int(good), count >= min_count)
+        for value, count, good in pl.concat([enough, thin]).iter_rows()
+    ]
+
+
+def _readable(number: float) -> float:
+    """A band edge as a person writes it: three significant digits (137.42 -> 137, 0.012345 -> 0.0123)."""
+    return float(f"{number:.3g}") if number else 0.0
+
+
+def band_edges(values: pl.Series, bands: int) -> list[float]:
+    """The edges that cut `values` into at most `bands` bands: the values at the 1/bands, 2/bands, ...
+    quantiles (a value of the data, the lower one between two), readable, each once, ascending."""
+    known = values.drop_nulls()
+    if known.is_empty() or bands < 2:
+        return []
+    edges = {_readable(float(known.quantile(k / bands, "lower"))) for k in range(1, bands)}  # type: ignore[arg-type]
+    return sorted(edges)
+
+
+def _number(value: float, whole: bool) -> int | float:
+    return int(value) if whole else value
+
+
+def band_rules(name: str, edges: Sequence[float], *, whole: bool) -> list[Rule]:
+    """The bands between `edges` as rules: at most the first edge, between two edges, at least the last.
+    For whole numbers a band starts one above the edge below it (no lead is in two bands); otherwise
+    neighbouring bands share their edge."""
+    if not edges:
+        return []
+    step = 1 if whole else 0
+    rules = [Rule(name, "lte", _number(edges[0], whole), 0)]
+    for low, high in pairwise(edges):
+        start = low + step
+        if start <= high:
+            rules.append(Rule(name, "between", [_number(start, whole), _number(high, whole)], 0))
+    rules.append(Rule(name, "gte", _number(edges[-1] + step, whole), 0))
+    return rules
+
+
+def number_candidates(rows: pl.DataFrame, name: str, *, bands: int, min_count: int) -> list[Candidate]:
+    """The bands of a number attribute with at least one lead, lowest first."""
+    known = rows[name].drop_nulls()
+    whole = bool(known.is_empty() or (known == known.round(0)).all())
+    rules = band_rules(name, band_edges(known, bands), whole=whole)
+    if not rules:
+        return []
+    dtype = rows.schema[name]
+    fired = [rule.condition(dtype) for rule in rules]
+    sums = rows.select(
+        *(f.sum().alias(f"count{i}") for i, f in enumerate(fired)),
+        *((f & pl.col("good")).sum().alias(f"good{i}") for i, f in enumerate(fired)),
+    ).row(0, named=True)
+    found = []
+    for i, rule in enumerate(rules):
+        count, good = int(sums[f"count{i}"]), int(sums[f"good{i}"])
+        if count:
+            found.append(Candidate(rule, evidence_value(rule), count, good, count >= min_count))
+    return found
+
+
+def candidates(
+    rows: pl.DataFrame, features: Sequence[Feature], *, min_count: int, bands: int
+) -> list[Candidate]:
+    """Every text value and number band of the features the rows have, in the features' order."""
+    found: list[Candidate] = []
+    for feature in features:
+        if feature.name not in rows.columns:
+            continue
+        if feature.kind == "text":
+            found += text_candidates(rows, feature.name, min_count=min_count)
+        else:
+            found += number_candidates(rows, feature.name, bands=bands, min_count=min_count)
+    return found
+
+
+def fit_sample(rows: pl.DataFrame, limit: int = MAX_FIT_LEADS) -> pl.DataFrame:
+    """At most `limit` of the rows, the same share of the good and of the other leads (seeded, so the same
+    rows give the same sample), in their order."""
+    if rows.height <= limit:
+        return rows
+    generator = np.random.default_rng(SEED)
+    good = rows["good"].to_numpy()
+    picked = [
+        generator.choice(where, size=round(len(where) * limit / rows.height), replace=False)
+        for where in (np.flatnonzero(good), np.flatnonzero(~good))
+    ]
+    return rows[np.sort(np.concatenate(picked))]
+
+
+def design(rows: pl.DataFrame, chosen: Sequence[Candidate]) -> sparse.csr_matrix:
+    """A lead per row, a 1 where a candidate's rule fires for it."""
+    from scipy import sparse
+
+    if not chosen:
+        return sparse.csr_matrix((rows.height, 0))
+    fired = rows.select(
+        *(c.rule.condition(rows.schema[c.rule.attribute]).alias(str(i)) for i, c in enumerate(chosen))
+    )
+    lead_index = [np.flatnonzero(fired[str(i)].to_numpy()) for i in range(len(chosen))]
+    rows_at = np.concatenate(lead_index)
+    columns_at = np.repeat(np.arange(len(chosen)), [len(r) for r in lead_index])
+    ones = np.ones(len(rows_at))
+    return sparse.csr_matrix((ones, (rows_at, columns_at)), shape=(rows.height, len(chosen)))
+
+
+def _model(c: float) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
+    # l1_ratio 0 is the L2 penalty: correlated columns share the points instead of one taking them all.
+    return LogisticRegression(C=c, l1_ratio=0.0, solver="lbfgs", max_iter=MAX_ITERATIONS, warm_start=True)
+
+
+def _fit(model: LogisticRegression, matrix: sparse.csr_matrix, good: np.ndarray) -> LogisticRegression:
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # A fit that stops at MAX_ITERATIONS is still a fine set of points, to the nearest point.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(matrix, good)
+
+
+def both_outcomes(good: np.ndarray) -> bool:
+    return bool(good.any() and not good.all())
+
+
+def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray) -> float:
+    """The C of C_GRID whose model, fitted on the older OLDER_SHARE of the rows (in time order), predicts
+    the newer rest best (lowest log loss; ties to the stronger shrinkage)."""
+    from sklearn.metrics import log_loss
+
+    cut = int(len(good) * OLDER_SHARE)
+    older, newer = good[:cut], good[cut:]
+    if not (both_outcomes(older) and both_outcomes(newer)):
+        return DEFAULT_C
+    model = _model(C_GRID[0])
+    best, best_loss = DEFAULT_C, math.inf
+    for c in C_GRID:  # strongest shrinkage first, each fit starting from the last one's points
+        model.set_params(C=c)
+        _fit(model, matrix[:cut], older)
+        loss = float(log_loss(newer, model.predict_proba(matrix[cut:])[:, 1], labels=[False, True]))
+        if loss < best_loss - 1e-9:
+            best, best_loss = c, loss
+    return best
+
+
+def fitted_points(
+    matrix: sparse.csr_matrix, good: np.ndarray, c: float, per_logit: float
+) -> tuple[list[int], float]:
+    """Whole points per column (per_logit per unit of log-odds) and the intercept, fitted with C = c."""
+    model = _fit(_model(c), matrix, good)
+    return [round(per_logit * float(w)) for w in model.coef_[0]], float(model.intercept_[0])
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def worth_stating(
+    chosen: Sequence[Candidate], points: Sequence[int], *, min_points: int, max_rules: int
+) -> list[int]:
+    """Indexes of the columns worth a rule: |points| >= min_points, the largest first (ties: more support,
+    then the candidates' order), at most max_rules."""
+    kept = [i for i, p in enumerate(points) if abs(p) >= min_points]
+    kept.sort(key=lambda i: (-abs(points[i]), -chosen[i].count, i))
+    return kept[:max_rules]
+
+
+def evidence_table(found: Sequence[Candidate], points: dict[int, int], baseline: float) -> pl.DataFrame:
+    """Per candidate: its support, the share good with its interval, that share shrunk toward the baseline
+    (a prior worth PRIOR_LEADS leads) and its lift over the baseline, and the points of its rule (0 for a
+    candidate without one). Candidates with a rule first, largest points first."""
+    rows = []
+    for i, c in enumerate(found):
+        interval = rate(c.good, c.count)
+        shrunk = (c.good + PRIOR_LEADS * baseline) / (c.count + PRIOR_LEADS)
+        rows.append((c.rule.attribute, c.label, c.count, c.good, interval.value, interval.ci_low,
+                     interval.ci_high, shrunk, shrunk / baseline if baseline else None, points.get(i, 0),
+                     c.enough))  # fmt: skip
+    table = pl.DataFrame(rows, schema=EVIDENCE_SCHEMA, orient="row")
+    return (
+        table.with_row_index("order")
+        .sort([pl.col("points").abs(), "order"], descending=[True, False])
+        .drop("order")
+    )
+
+
+def _nothing(found: Sequence[Candidate], baseline: float | None) -> Learned:
+    """No rules: nothing to learn from, or nothing that tells good from not good."""
+    table = (
+        evidence_table(found, {}, baseline) if baseline is not None else pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    )
+    return Learned((), table, 0.0, _logit(baseline) if baseline is not None else 0.0)
+
+
+def learn_rules(
+    evidence: pl.DataFrame,
+    features: Sequence[Feature],
+    *,
+    learn_until: datetime,
+    min_count: int = 30,
+    max_rules: int = 25,
+    points_per_logit: float = 20.0,
+    min_points: int = 5,
+    bands: int = 5,
+) -> Learned:
+    """The rules (and their evidence) that tell good leads from the others among those created before
+    `learn_until`, their points fitted jointly (see the module's docstring)."""
+    rows = learning_rows(evidence, features, learn_until)
+    if rows.is_empty():
+        return _nothing([], None)
+    baseline = float(rows["good"].mean())  # type: ignore[arg-type]
+    found = candidates(rows, features, min_count=min_count, bands=bands)
+    columns = [i for i, c in enumerate(found) if c.enough]
+    if not columns or not both_outcomes(rows["good"].to_numpy()):
+        return _nothing(found, baseline)
+    sample = fit_sample(rows)
+    good = sample["good"].to_numpy()
+    chosen = [found[i] for i in columns]
+    matrix = design(sample, chosen)
+    c = choose_regularisation(matrix, good)
+    points, intercept = fitted_points(matrix, good, c, points_per_logit)
+    kept = worth_stating(chosen, points, min_points=min_points, max_rules=max_rules)
+    if kept:  # once more on the kept rules alone: the points the version's rules earn without the others
+        refit, intercept = fitted_points(matrix[:, kept], good, c, points_per_logit)
+        final = dict(zip(kept, refit, strict=True))
+        kept = worth_stating(
+            chosen, [final.get(i, 0) for i in range(len(chosen))], min_points=min_points, max_rules=max_rules
+        )
+    else:
+        final = {}
+    rules = tuple(
+        Rule(chosen[i].rule.attribute, chosen[i].rule.operator, chosen[i].rule.value, final[i]) for i in kept
+    )
+    table = evidence_table(found, {columns[i]: final[i] for i in kept}, baseline)
+    return Learned(rules, table, c, intercept)
