@@ -13,6 +13,7 @@ from ui.importing import (
     MAVEN_FILES,
     NOT_IN_FILE,
     OUTCOME_CHOICES,
+    RATING_LABEL,
     STAGE_CHOICES,
     CsvTable,
     ImportResult,
@@ -20,13 +21,15 @@ from ui.importing import (
     Mapping,
     MappingError,
     Start,
+    attribute_picker,
     csv_import,
-    guessed_columns,
+    first_look,
     mapping_from_choices,
     mapping_to_toml,
     maven_import,
     olist_import,
     parse_mapping_text,
+    rating_picker,
     read_upload,
     recent_imports,
     run_with_progress,
@@ -69,6 +72,7 @@ def _field_label(field: str) -> str:
 HAND_MAPPING_NAMES = {f"columns.{field}": _field_label(field) for field in FIELDS} | {
     "outcome.column": OUTCOME_LABEL,
     "stage.column": STAGE_LABEL,
+    "rating.column": RATING_LABEL,
 }
 
 
@@ -134,7 +138,6 @@ def _column_pickers(fields: list[str], options: list[str], guesses: dict[str, st
 
 def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
     header = list(table.header)
-    guesses = guessed_columns(header)
     options = [NOT_IN_FILE, *header]
     left, right = st.columns(2)
     source_name = left.text_input(
@@ -143,6 +146,16 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
         help="Re-importing into the same source updates its leads.",
     )
     source_label = right.text_input("Label", value=Path(file_name).stem)
+    left, right = st.columns(2)
+    nulls = left.text_input("Values that mean empty", value="N/A, Select, --", help="Comma-separated.")
+    formats = right.text_input(
+        "Date formats",
+        value="%Y-%m-%d, %Y-%m-%d %H:%M:%S, %m/%d/%Y",
+        help="Tried in order; Python strftime codes.",
+    )
+    null_values = [v.strip() for v in nulls.split(",")]
+    date_formats = [f.strip() for f in formats.split(",")]
+    profile, guesses = first_look(table, null_values, date_formats)
     st.markdown("**Which column holds what**")
     columns: dict[str, str] = {}
     main_fields = [f for f in FIELDS if f in MAIN_FIELDS]
@@ -158,24 +171,24 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
     stage_values: dict[str, str] = {}
     if stage_column != NOT_IN_FILE:
         stage_values = _value_map(table, stage_column, STAGE_CHOICES, "stage_values", "(skip)")
-    left, right = st.columns(2)
-    nulls = left.text_input("Values that mean empty", value="N/A, Select, --", help="Comma-separated.")
-    formats = right.text_input(
-        "Date formats",
-        value="%Y-%m-%d, %Y-%m-%d %H:%M:%S, %m/%d/%Y",
-        help="Tried in order; Python strftime codes.",
-    )
+    rating_column, rating_values, rater = rating_picker(table, options, owner_mapped="owner" in columns)
+    read_elsewhere = {*columns.values(), outcome_column, stage_column, rating_column or NOT_IN_FILE}
+    attributes = attribute_picker(profile, read_elsewhere)
     try:
         return mapping_from_choices(
             source_name=source_name.strip(),
             source_label=source_label.strip(),
             columns=columns,
-            null_values=[v.strip() for v in nulls.split(",")],
-            date_formats=[f.strip() for f in formats.split(",")],
+            null_values=null_values,
+            date_formats=date_formats,
             outcome_column=None if outcome_column == NOT_IN_FILE else outcome_column,
             outcome_values=outcome_values,
             stage_column=None if stage_column == NOT_IN_FILE else stage_column,
             stage_values=stage_values,
+            rating_column=rating_column,
+            rating_values=rating_values,
+            rater=rater,
+            attributes=attributes,
         )
     except MappingError as problem:
         st.warning(f"The mapping is not complete yet: {problem}", icon=":material/rule:")

@@ -1,23 +1,38 @@
-"""The Import page's pieces: guess a mapping from a header, run an import under a progress bar, show the
-outcome (counts, or every problem with a CSV to download)."""
+"""The Import page's pieces: guess a mapping from the file's header and values, the hand mapping's
+attributes and rating, run an import under a progress bar, show the outcome (counts, or every problem
+with a CSV to download)."""
 
 from __future__ import annotations
 
-import re
 import tempfile
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
 
+from core.column_guess import (
+    DATE_FORMATS,
+    attribute_candidates,
+    guess_mapping,
+    guess_stars,
+    holds_stars,
+    kept_attributes,
+    profile_columns,
+    without_empty_words,
+)
+from core.column_guess import guess_column as guess_column
+from core.column_guess import guessed_columns as guessed_columns
+from core.criteria import LEAD_FIELDS
+from db.importing import mapping as mapping_format
 from db.importing.errors import InvalidInput as InvalidInput
 from db.importing.history import recent_runs
 from db.importing.mapping import FIELDS as FIELDS
 from db.importing.mapping import Mapping as Mapping
 from db.importing.mapping import MappingError as MappingError
-from db.importing.mapping import OutcomeColumn, ReadOptions, StageColumn, parse_mapping
+from db.importing.mapping import OutcomeColumn, RatingColumn, ReadOptions, StageColumn, parse_mapping
 from db.importing.mapping import mapping_to_toml as mapping_to_toml
 from db.importing.maven import FILES as MAVEN_FILES
 from db.importing.reader import CsvTable as CsvTable
@@ -43,58 +58,20 @@ EXAMPLE_MAPPINGS = {
 NOT_IN_FILE = "— not in this file —"
 PROBLEMS_SHOWN = 200
 PROBLEM_LINES_SHOWN = 20  # grouped lines; a last one counts the rest
-# Words in a header that suggest each field, most telling first.
-FIELD_HINTS: dict[str, tuple[str, ...]] = {
-    "external_id": ("record id", "lead id", "opportunity id", "external id", "id"),
-    "created_date": ("create date", "created", "created date", "first contact"),
-    "mql_date": ("marketing qualified", "mql date", "mql"),
-    "sql_date": ("sales qualified", "sql date", "sql"),
-    "opportunity_date": ("opportunity date", "became an opportunity", "engage"),
-    "close_date": ("close date", "closed", "won date", "converted date"),
-    "amount": ("amount", "deal value", "close value", "value", "revenue"),
-    "owner": ("owner", "sales rep", "sales agent", "rep"),
-    "team": ("team",),
-    "source": ("original source", "lead source", "source", "origin", "channel"),
-    "campaign": ("campaign",),
-    "landing_page": ("landing page",),
-    "industry": ("industry", "sector"),
-    "company_size": ("employees", "company size", "size"),
-    "country": ("country",),
-    "persona": ("job title", "title", "persona", "seniority"),
-}
 OUTCOME_CHOICES = ("open", "won", "lost")
 STAGE_CHOICES = ("(skip)", "created", "mql", "sql", "opportunity", "won", "lost")
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
-def guess_column(field: str, header: Sequence[str]) -> str | None:
-    """The header that most likely holds `field`: an exact hint first, then a hint inside the name."""
-    names = {_normal(h): h for h in header}
-    hints = FIELD_HINTS.get(field, ())
-    for hint in hints:
-        if hint in names:
-            return names[hint]
-    for hint in hints:
-        if len(hint) > 3:
-            for normal, original in names.items():
-                if hint in normal:
-                    return original
-    return None
-
-
-def guessed_columns(header: Sequence[str]) -> dict[str, str]:
-    """A first guess for every field, never using one header twice."""
-    used: set[str] = set()
-    guesses: dict[str, str] = {}
-    for field in FIELDS:
-        column = guess_column(field, [h for h in header if h not in used])
-        if column is not None:
-            guesses[field] = column
-            used.add(column)
-    return guesses
+RATING_LABEL = "Rating column (sales' rating of each lead)"
+KEEP_ATTRIBUTES = "Keep the other columns as attributes"
+SAMPLE_ROWS = (
+    2_000  # enough to tell a column's kind; profiling the whole of a 1M-row file on each rerun is not
+)
+RATING_VALUES_SHOWN = 30
+# A [rating] rater (who rated, for exports without owners) is newer than the rest of the format.
+RATER_OFFERED = "rater" in RatingColumn.__dataclass_fields__
+IMPORTED_RATER: str = getattr(mapping_format, "IMPORTED_RATER", "Imported rating")
+RATER_LABEL = "Rated by"
+# An attribute must not be named like a field a rule or the mapping already means.
+RESERVED_ATTRIBUTE_NAMES = frozenset(FIELDS) | frozenset(LEAD_FIELDS)
 
 
 def mapping_from_choices(
@@ -108,6 +85,10 @@ def mapping_from_choices(
     outcome_values: dict[str, str],
     stage_column: str | None,
     stage_values: dict[str, str],
+    rating_column: str | None = None,
+    rating_values: dict[str, int] | None = None,
+    rater: str | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Mapping:
     """What the hand-mapping form says, as a Mapping (checked by the same rules as a TOML file)."""
     defaults = ReadOptions()
@@ -125,9 +106,140 @@ def mapping_from_choices(
             if stage_column
             else None
         ),
+        rating=_rating_column(rating_column, rating_values or {}, rater) if rating_column else None,
+        attributes=dict(attributes or {}),
     )
     # Round-trip through the TOML reader so the form obeys exactly the rules a mapping file does.
     return parse_mapping(mapping_to_toml(mapping))
+
+
+def _rating_column(column: str, values: dict[str, int], rater: str | None) -> RatingColumn:
+    if rater and rater.strip() and RATER_OFFERED:
+        return RatingColumn(column, dict(values), rater=rater.strip())
+    return RatingColumn(column, dict(values))
+
+
+def file_sample(table: CsvTable, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
+    """Rows spread over the whole file: an export sorted by date has its first rows alike."""
+    return table.frame.gather_every(max(1, table.height // rows)).head(rows)
+
+
+def first_look(
+    table: CsvTable, null_values: Sequence[str], date_formats: Sequence[str]
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Each column's profile, and the first guess of which holds what, from a sample of the file read as
+    the form says (its empty words, its date formats before the usual ones)."""
+    sample = without_empty_words(file_sample(table), null_values)
+    formats = tuple(dict.fromkeys([*(f for f in date_formats if f), *DATE_FORMATS]))
+    profile = profile_columns(sample, formats)
+    return profile, guess_mapping(sample, formats, profile)
+
+
+def _editor_key(prefix: str, names: Sequence[str]) -> str:
+    # A new set of rows is a new editor: edits kept by row number would land on other rows.
+    return f"{prefix}_{zlib.crc32(chr(31).join(names).encode()):08x}"
+
+
+def _edited(value: Any) -> pl.DataFrame:
+    return value if isinstance(value, pl.DataFrame) else pl.DataFrame(value)
+
+
+def attribute_picker(profile: pl.DataFrame, mapped: Collection[str]) -> dict[str, str]:
+    """The "keep the other columns" part of the hand mapping: column -> attribute name for each kept."""
+    keep = st.checkbox(
+        KEEP_ATTRIBUTES,
+        value=True,
+        key="map_keep_attributes",
+        help="Each kept column is stored on its lead, for targeting criteria and their tuning to use.",
+    )
+    candidates = attribute_candidates(profile, mapped, RESERVED_ATTRIBUTE_NAMES)
+    if not keep or candidates.is_empty():
+        return {}
+    st.caption(
+        "Ids, emails and free text are left out at first: nearly every lead has its own value, so no "
+        "rule could use them. Tick or untick any column."
+    )
+    edited = st.data_editor(
+        candidates,
+        column_config={
+            "keep": st.column_config.CheckboxColumn("keep", required=True),
+            "column": st.column_config.TextColumn("column in the file"),
+            "kind": st.column_config.TextColumn("holds"),
+            "fill": st.column_config.NumberColumn("filled", format="percent"),
+            "distinct": st.column_config.NumberColumn("distinct values"),
+            "examples": st.column_config.TextColumn("for example"),
+            "attribute": st.column_config.TextColumn("kept as"),
+        },
+        disabled=[c for c in candidates.columns if c != "keep"],
+        hide_index=True,
+        key=_editor_key("attributes", candidates.get_column("column").to_list()),
+        width="stretch",
+    )
+    return kept_attributes(_edited(edited))
+
+
+def _distinct_ratings(values: pl.Series) -> list[str]:
+    stripped = values.str.strip_chars()
+    return stripped.filter(stripped.str.len_chars() > 0).unique().sort().to_list()
+
+
+def _rater(owner_mapped: bool) -> str | None:
+    """Who the imported ratings are by: empty for each lead's owner (the only choice before `rater`)."""
+    if not RATER_OFFERED:
+        return None
+    rater = st.text_input(
+        RATER_LABEL,
+        value="" if owner_mapped else IMPORTED_RATER,
+        key="map_rater",
+        help=f"Empty: each lead's owner. “{IMPORTED_RATER}” when the file has no owner column, or a "
+        "Huddle user's username or name.",
+    )
+    return rater.strip() or None
+
+
+def rating_picker(
+    table: CsvTable, options: Sequence[str], *, owner_mapped: bool
+) -> tuple[str | None, dict[str, int], str | None]:
+    """The rating column, the stars each of its values means (none needed when it holds 1 to 5), and who
+    rated (None: each lead's owner)."""
+    column = st.selectbox(
+        RATING_LABEL,
+        options,
+        key="map_rating",
+        help="Recorded as a rating of the lead; Targeting criteria learn from it.",
+    )
+    if column not in table.frame.columns:
+        return None, {}, None
+    rater = _rater(owner_mapped)
+    values = table.frame.get_column(column)
+    if holds_stars(values):
+        st.caption("The column holds 1 to 5 stars already: no value map needed.")
+        return column, {}, rater
+    distinct = _distinct_ratings(values)
+    shown = distinct[:RATING_VALUES_SHOWN]
+    if len(distinct) > len(shown):
+        st.warning(
+            f"The column has {len(distinct):,} different values; the first {len(shown)} are listed, and "
+            "a row holding any other is refused.",
+            icon=":material/warning:",
+        )
+    guessed = guess_stars(shown)
+    edited = st.data_editor(
+        pl.DataFrame(
+            {"value in the file": shown, "stars": [guessed[v] for v in shown]},
+            schema={"value in the file": pl.String, "stars": pl.Int64},
+        ),
+        column_config={
+            "value in the file": st.column_config.TextColumn(disabled=True),
+            "stars": st.column_config.NumberColumn(min_value=1, max_value=5, step=1, required=True),
+        },
+        hide_index=True,
+        key=_editor_key("rating_values", [column, *shown]),
+        width="stretch",
+    )
+    frame = _edited(edited)
+    stars = [int(s) for s in frame.get_column("stars").to_list()]
+    return column, dict(zip(frame.get_column("value in the file").to_list(), stars, strict=True)), rater
 
 
 Start = Callable[[RunOptions], ImportResult]

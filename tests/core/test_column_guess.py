@@ -16,6 +16,7 @@ from core.column_guess import (
     holds_stars,
     kept_attributes,
     profile_columns,
+    without_empty_words,
 )
 
 
@@ -190,3 +191,12 @@ def test_rating_words_and_other_scales_get_a_first_guess_of_stars() -> None:
     # 0 to 10: 1 + 4 x (v - 0) / 10, rounded: 0 -> 1, 5 -> 3, 10 -> 5.
     assert guess_stars(["0", "5", "10"]) == {"0": 1, "5": 3, "10": 5}
     assert guess_stars(["2", "4"]) == {"2": 2, "4": 4}, "already stars"
+
+
+def test_cells_that_mean_empty_do_not_make_a_number_column_text() -> None:
+    sample = pl.DataFrame({"Amount": ["100", "N/A", " n/a ", "--", "20"]})
+    assert column_kind("Amount", sample.get_column("Amount")) == "category", "N/A read as a value"
+    blanked = without_empty_words(sample, ["N/A", "--", " "])
+    assert blanked.get_column("Amount").to_list() == ["100", None, None, None, "20"]
+    assert profile_columns(blanked).row(0, named=True)["kind"] == "number"
+    assert without_empty_words(sample, []).equals(sample)

@@ -3,6 +3,7 @@ sample data sets in their own section, problems grouped one line each, and the l
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 from db.access import OPERATOR
 from db.engine import make_engine
-from db.importing.mapping import parse_mapping
+from db.importing.mapping import mapping_to_toml, parse_mapping
 from db.importing.run import RunOptions, import_csv
 from db.settings import get_settings
 from tests.pages.conftest import TEST_COOKIE_KEY, _database, logged_in_app
-from ui.importing import NOT_IN_FILE, guessed_columns, mapping_from_choices
+from ui.importing import IMPORTED_RATER, NOT_IN_FILE, RATER_OFFERED, guessed_columns, mapping_from_choices
 
 MAPPING = """
 [source]
@@ -203,3 +204,115 @@ def test_a_hand_made_mapping_obeys_the_file_rules() -> None:
     assert mapping.source_label == "crm" and mapping.read.null_values == ("N/A",)
     assert mapping.read.date_formats == ("%d/%m/%Y",)
     assert mapping.outcome is not None and mapping.outcome.values["Closed Won"] == "won"
+
+
+SCORED_LEADS = (
+    b"Record ID,Create Date,Lead Owner,Region,Email,Notes,Quality,email_consent_amount\n"
+    b"R-1,2026-01-05,Ann Page,North,a@example.com,Asked us to call back after the budget review in May,Good,Yes\n"
+    b"R-2,2026-01-06,Bo Chan,South,b@example.com,,Bad,No\n"
+    b"R-3,2026-01-07,Ann Page,North,c@example.com,Wants a demo for the whole regional team next week,Average,Yes\n"
+)
+
+
+def _imported(url: str, source: str) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
+    """Each lead's attributes and its imported stars, by external id."""
+    engine = make_engine(url)
+    leads = text("SELECT id, external_id, attributes FROM leads WHERE source_system = :source")
+    ratings = text("SELECT lead_id, stars FROM lead_ratings")
+    with engine.connect() as connection:
+        rows = connection.execute(leads, {"source": source}).all()
+        stars_by_lead: dict[int, int] = {int(lead): int(s) for lead, s in connection.execute(ratings)}
+    engine.dispose()
+    attributes = {
+        str(external): dict(json.loads(a) if isinstance(a, str) else a or {}) for _, external, a in rows
+    }
+    stars = {str(external): stars_by_lead[lead] for lead, external, _ in rows if lead in stars_by_lead}
+    return attributes, stars
+
+
+def _saved_mapping(url: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        saved = connection.execute(text("SELECT toml FROM saved_mappings")).scalar_one()
+    engine.dispose()
+    return str(saved)
+
+
+def test_the_hand_mapping_keeps_the_other_columns_and_maps_a_rating(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = _database(tmp_path / "attributes.db", leads=200)
+    at = _import_page(monkeypatch, url)
+    at.file_uploader(key="csv_file").set_value(("scored-leads.csv", SCORED_LEADS, "text/csv")).run()
+    assert not at.exception
+    assert at.selectbox(key="map_external_id").value == "Record ID"
+    assert at.selectbox(key="map_amount").value == NOT_IN_FILE, "a yes/no consent column holds no amounts"
+    assert at.checkbox(key="map_keep_attributes").value is True, "kept unless said otherwise"
+    at.selectbox(key="map_rating").set_value("Quality").run()
+    assert not at.exception and not at.warning, "the mapping is complete"
+    at.button(key="csv_go").click().run()
+    assert not at.exception
+    assert at.success and "3 leads created" in at.success[0].value
+    attributes, stars = _imported(url, "scored-leads")
+    # Region and the consent flag kept; the emails and the notes (one value per lead) left out.
+    assert attributes["R-1"] == {"region": "North", "email_consent_amount": "Yes"}
+    assert attributes["R-2"] == {"region": "South", "email_consent_amount": "No"}
+    assert stars == {"R-1": 5, "R-2": 1, "R-3": 3}, "Good, Bad and Average as first guessed"
+    at.text_input(key="save_name").set_value("Scored leads").run()
+    next(b for b in at.button if b.label == "Save mapping").click().run()
+    assert not at.exception
+    saved = parse_mapping(_saved_mapping(url))
+    assert saved.attributes == {"Region": "region", "email_consent_amount": "email_consent_amount"}
+    assert saved.rating is not None and saved.rating.column == "Quality"
+    assert saved.rating.values == {"Average": 3, "Bad": 1, "Good": 5}
+    get_settings.cache_clear()
+
+
+def test_a_rating_of_one_to_five_stars_needs_no_value_map_and_attributes_can_be_left_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _import_page(monkeypatch, _database(tmp_path / "stars.db", leads=200))
+    export = b"Lead ID,Create Date,Owner,Stars,Region\nL1,2026-01-05,Ann,4,North\nL2,2026-01-06,Bo,1,South\n"
+    at.file_uploader(key="csv_file").set_value(("stars.csv", export, "text/csv")).run()
+    at.selectbox(key="map_rating").set_value("Stars").run()
+    assert "The column holds 1 to 5 stars already: no value map needed." in [c.value for c in at.caption]
+    at.checkbox(key="map_keep_attributes").uncheck().run()
+    at.button(key="csv_dry").click().run()
+    assert not at.exception
+    assert at.info and at.info[0].value.startswith("Dry run")
+    get_settings.cache_clear()
+
+
+def test_a_hand_made_mapping_carries_its_attributes_and_rating_through_toml() -> None:
+    mapping = mapping_from_choices(
+        source_name="crm",
+        source_label="CRM",
+        columns={"external_id": "Record ID", "owner": "Owner"},
+        null_values=[],
+        date_formats=[],
+        outcome_column=None,
+        outcome_values={},
+        stage_column=None,
+        stage_values={},
+        rating_column="Quality",
+        rating_values={"Good": 5, "Bad": 1},
+        attributes={"Job Title": "job_title", "Industry": "industry_attribute"},
+    )
+    assert mapping.attributes == {"Job Title": "job_title", "Industry": "industry_attribute"}
+    assert mapping.rating is not None and mapping.rating.values == {"Good": 5, "Bad": 1}
+    assert parse_mapping(mapping_to_toml(mapping)) == mapping
+
+
+@pytest.mark.skipif(not RATER_OFFERED, reason="the mapping format has no [rating] rater yet")
+def test_ratings_of_an_export_without_owners_are_the_imported_raters(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _import_page(monkeypatch, _database(tmp_path / "no-owner.db", leads=200))
+    export = b"Lead ID,Create Date,Stars\nL1,2026-01-05,4\nL2,2026-01-06,1\n"
+    at.file_uploader(key="csv_file").set_value(("no-owner.csv", export, "text/csv")).run()
+    at.selectbox(key="map_rating").set_value("Stars").run()
+    assert at.text_input(key="map_rater").value == IMPORTED_RATER, "no owner column: no person rated"
+    at.button(key="csv_dry").click().run()
+    assert not at.exception and not at.warning
+    assert at.info and at.info[0].value.startswith("Dry run")
+    get_settings.cache_clear()
