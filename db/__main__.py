@@ -12,6 +12,7 @@ import argparse
 import enum
 import getpass
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -240,11 +241,34 @@ def cmd_quotas_import(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+TUNING_GOALS = ("volume", "committed", "wins")  # core.goals.Goal's values, without importing polars here
+
+
+def _share_to_keep(value: str) -> float:
+    """--keep: a share of won deals, more than 0 and at most 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = math.nan
+    if not 0 < share <= 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(
+            f"the share of won deals to keep is more than 0 and at most 1 (0.9 keeps 90%), not {value}"
+        )
+    return share
+
+
 def cmd_tune(engine: Engine, args: argparse.Namespace) -> int:
+    from core.goals import Goal
     from db.tuning import run_tuning, tuning_report
 
     try:
-        result = run_tuning(engine, window_days=args.window_days, source_system=args.source)
+        result = run_tuning(
+            engine,
+            window_days=args.window_days,
+            source_system=args.source,
+            goal=Goal(args.goal) if args.goal else None,
+            keep=args.keep,
+        )
     except ValueError as error:
         raise CliError(str(error)) from error
     print(json.dumps(tuning_report(result), indent=2 if args.pretty else None, ensure_ascii=False))
@@ -377,6 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
     tune.add_argument("--window-days", type=_positive_int, default=90, help="the newest days to test on (90)")
     tune.add_argument("--source", help="only the leads of this source system (demo, olist, ...)")
+    tune.add_argument(
+        "--goal",
+        choices=TUNING_GOALS,
+        help="what the threshold pursues: the MQL volume, the SLA's committed MQLs, or won deals with the "
+        "fewest MQLs (default: wins when no version is active or it passes 90%% of leads, else volume)",
+    )
+    tune.add_argument(
+        "--keep",
+        type=_share_to_keep,
+        default=0.9,
+        help="for the wins goal: the share of won deals (and revenue) to keep (0.9)",
+    )
     tune.add_argument("--pretty", action="store_true", help="indent the JSON")
     tune.set_defaults(run=cmd_tune)
     quotas = verbs.add_parser("quotas", help="quotas per rep or team and month or quarter")

@@ -12,10 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule
+from core.goals import DEFAULT_KEEP, Goal, checked_keep
 from core.tuning import Tuning, describe_value, tune
 from db.engine import read_session
 from db.frames import read_query, utc_text
 from db.models import CriteriaRule, CriteriaStatus, CriteriaVersion
+from db.sla import current_agreements
 
 TIMES = ("created_at", "mql_at", "sql_at", "closed_at")
 TUNING_LEADS_SCHEMA: dict[str, pl.DataType] = {
@@ -28,6 +30,7 @@ TUNING_LEADS_SCHEMA: dict[str, pl.DataType] = {
 }
 RATINGS_SCHEMA: dict[str, pl.DataType] = {"lead_id": pl.Int64(), "rater_id": pl.Int64(), "stars": pl.Int64()}
 RATERS_SCHEMA: dict[str, pl.DataType] = {"user_id": pl.Int64(), "team_id": pl.Int64()}
+NO_COMMITMENT = "No SLA is in force: set the committed monthly MQLs on the SLA settings page first"
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,20 @@ def active_criteria(engine: Engine) -> Criteria | None:
         return Criteria(rules=rules, threshold=version.threshold)
 
 
+class NoCommitment(ValueError):
+    """The committed goal asked for without a committed number of MQLs; the message names where to set it."""
+
+
+def committed_per_month(engine: Engine) -> int:
+    """The company's committed MQLs a month under the SLA in force; NoCommitment when no SLA is in force
+    or it commits to none."""
+    with read_session(engine) as session:
+        company = current_agreements(session).get(None)
+    if company is None or not company.mqls_per_month:
+        raise NoCommitment(NO_COMMITMENT)
+    return int(company.mqls_per_month)
+
+
 def _rule_json(rule: Rule) -> dict[str, Any]:
     return {
         "attribute": rule.attribute,
@@ -79,10 +96,20 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _goal_json(result: Tuning) -> dict[str, Any]:
+    """What the threshold pursued: the goal, and the share kept (wins) or the commitment (committed)."""
+    if result.goal is Goal.wins:
+        return {"goal": result.goal.value, "keep": result.keep}
+    if result.goal is Goal.committed:
+        return {"goal": result.goal.value, "committed_per_month": result.committed}
+    return {"goal": result.goal.value}
+
+
 def tuning_report(result: Tuning) -> dict[str, Any]:
     """The suggestion and its backtest as plain data, for a scheduled job to post."""
     evidence = result.evidence.filter(pl.col("enough")).sort("lift")
     return {
+        **_goal_json(result),
         "learned_before": result.learn_until.isoformat(),
         "tested_until": result.test_until.isoformat(),
         "summary": result.summary(),
@@ -108,28 +135,51 @@ def tuning_report(result: Tuning) -> dict[str, Any]:
     }
 
 
-def run_tuning(engine: Engine, *, window_days: int, source_system: str | None = None) -> Tuning:
-    """Tune the active version (or, before any, a version that makes every lead an MQL) on the data."""
+def run_tuning(
+    engine: Engine,
+    *,
+    window_days: int,
+    source_system: str | None = None,
+    goal: Goal | None = None,
+    keep: float = DEFAULT_KEEP,
+) -> Tuning:
+    """Tune the active version (or, before any, a version that makes every lead an MQL) on the data, its
+    threshold pursuing `goal` (None: core.goals.default_goal). ValueError, fit to show, for nothing to
+    learn from, a `keep` outside (0, 1], or the committed goal without an SLA in force (NoCommitment)."""
+    keep = checked_keep(keep)
+    committed = committed_per_month(engine) if goal is Goal.committed else None
     leads = load_tuning_leads(engine, source_system)
     if leads.is_empty():
         raise ValueError("there are no leads to learn from; import some or seed the demo company")
     current = active_criteria(engine) or Criteria(rules=(), threshold=0)
     return tune_logged(
-        leads, load_ratings(engine, source_system), load_raters(engine), current, window_days=window_days
-    )
+        leads, load_ratings(engine, source_system), load_raters(engine), current, window_days=window_days,
+        goal=goal, keep=keep, committed=committed,
+    )  # fmt: skip
 
 
 def tune_logged(
-    leads: pl.DataFrame, ratings: pl.DataFrame, raters: pl.DataFrame, current: Criteria, *, window_days: int
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    raters: pl.DataFrame,
+    current: Criteria,
+    *,
+    window_days: int,
+    goal: Goal | None = None,
+    keep: float = DEFAULT_KEEP,
+    committed: int | None = None,
 ) -> Tuning:
-    """core.tuning.tune, and a log line of what it learnt from and how long it took."""
+    """core.tuning.tune, and a log line of what it learnt from, what it pursued and how long it took."""
     started = time.perf_counter()
-    result = tune(leads, ratings, raters, current, window_days=window_days)
+    result = tune(
+        leads, ratings, raters, current, window_days=window_days, goal=goal, keep=keep, committed=committed
+    )
     logger.info(
-        "tuning: %d leads, %d ratings, a %d-day window, %.2f s; threshold %d -> %d, %d rules proposed",
+        "tuning: %d leads, %d ratings, a %d-day window, goal %s, %.2f s; threshold %d -> %d, %d rules",
         leads.height,
         ratings.height,
         window_days,
+        result.goal.value,
         time.perf_counter() - started,
         result.current.threshold,
         result.proposed.threshold,

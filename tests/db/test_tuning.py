@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import db.__main__ as cli
+from core.goals import Goal
 from db.access import OPERATOR
 from db.demo import seed_demo
 from db.importing.run import RunOptions, import_olist
@@ -97,3 +99,77 @@ def test_nothing_to_learn_from_is_one_clear_line(
     assert cli.main(["tune", "--json"]) == 2
     assert "no leads to learn from" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------- goals and ranking quality (issue 12)
+
+
+def _auc_shape(auc: Any) -> None:
+    assert auc is None or (set(auc) == {"value", "n"} and 0 <= auc["value"] <= 1 and auc["n"] > 0), auc
+
+
+def _written(engine: Engine) -> tuple[int, int]:
+    """What a refused command must leave as it was: the audit entries and the criteria versions."""
+    with engine.connect() as connection:
+        audit = connection.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one()
+        versions = connection.execute(text("SELECT COUNT(*) FROM criteria_versions")).scalar_one()
+    return int(audit), int(versions)
+
+
+def test_the_report_names_its_goal_and_how_well_each_version_ranks(
+    db_url: str, db_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_demo(db_engine, leads=3_000, seed=7, today=date(2026, 11, 23))
+    wins = _tune(db_url, monkeypatch, capsys, "--goal", "wins", "--keep", "0.8")
+    assert (wins["goal"], wins["keep"]) == ("wins", 0.8)
+    assert wins["summary"].startswith("Goal: keep 80% of won deals with the fewest MQLs — ")
+    for side in ("current", "proposed"):
+        for key in ("ranking_auc", "good_auc"):
+            _auc_shape(wins[side][key])
+        assert wins[side]["ranking_auc"] is not None, "the demo's test window has won and lost leads"
+        assert wins[side]["good_auc"] is not None, "and rated ones, good and not"
+    committed = _tune(db_url, monkeypatch, capsys, "--goal", "committed")
+    assert committed["goal"] == "committed" and committed["committed_per_month"] > 0
+    assert "keep" not in committed
+    assert committed["summary"].startswith(
+        f"Goal: the SLA's {committed['committed_per_month']:,} committed MQLs"
+    )
+    volume = _tune(db_url, monkeypatch, capsys, "--goal", "volume")
+    assert volume["goal"] == "volume" and "keep" not in volume
+
+
+def test_a_keep_above_one_is_refused_before_anything_runs(
+    db_url: str, db_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    before = _written(db_engine)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["tune", "--json", "--keep", "1.5"])
+    finally:
+        get_settings.cache_clear()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--keep" in err and "at most 1" in err and "not 1.5" in err
+    assert _written(db_engine) == before
+
+
+def test_the_committed_goal_without_an_sla_names_the_sla_settings_page(
+    db_url: str, db_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    before = _written(db_engine)
+    try:
+        assert cli.main(["tune", "--json", "--goal", "committed"]) == 2
+    finally:
+        get_settings.cache_clear()
+    captured = capsys.readouterr()
+    assert "No SLA is in force" in captured.err and "SLA settings page" in captured.err
+    assert captured.out == ""
+    assert _written(db_engine) == before
+
+
+def test_the_command_line_offers_every_goal() -> None:
+    assert set(cli.TUNING_GOALS) == {goal.value for goal in Goal}
