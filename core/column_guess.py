@@ -82,7 +82,9 @@ YES_NO_WORDS = frozenset({"yes", "no", "y", "n", "true", "false", "t", "f"})
 CURRENCY_AND_SPACES = r"[\s$€£¥₹]"
 NUMBER_TEXT = r"^[-+]?(\d+|\d{1,3}(,\d{3})+|\d{1,3}(\.\d{3})+)([.,]\d+)?$"
 EMAIL_TEXT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-MOSTLY = 0.9  # share of a column's values that must look like emails for it to be an email column
+# Share of a column's values that must look like numbers, dates or emails for it to hold them: a stray
+# bad cell must not hide the column (the import then names that cell).
+MOSTLY = 0.9
 FREE_TEXT_LENGTH = 40  # characters, on average: notes and descriptions, not categories
 FREE_TEXT_WORDS = 4  # words, on average, in a column of mostly different values
 EXAMPLES_SHOWN = 3
@@ -188,6 +190,12 @@ def _mean(values: pl.Series) -> float:
     return float(values.cast(pl.Float64).sum()) / values.len() if values.len() else 0.0
 
 
+def _share(mask: pl.Series, rows: pl.Series) -> float:
+    """The share of the rows whose value `mask` marks (`rows`: how many rows hold each value)."""
+    total = float(rows.sum())
+    return float(rows.filter(mask).sum()) / total if total else 0.0
+
+
 def _is_code_like(values: pl.Series) -> bool:
     """Values such as "R-1001" or "00Q5g000001AbC": no spaces, letters and digits in each (a band such as
     "11-50" has no letters)."""
@@ -212,13 +220,15 @@ def column_kind(header: str, values: pl.Series, formats: Sequence[str] = DATE_FO
         return EMAIL
     if _is_yes_no(filled):
         return YES_NO
-    distinct = filled.unique()  # each value checked once: a category of 3 values in 2,000 rows is 3 checks
+    # Each value checked once (a category of 3 values in 2,000 rows is 3 checks), weighed by its rows.
+    counts = filled.rename("value").value_counts(name="rows")
+    distinct, rows = counts.get_column("value"), counts.get_column("rows")
     unique_and_full = distinct.len() == filled.len() == values.len()
     if unique_and_full and header_says_id(header):
         return ID
-    if _all(looks_like_numbers(distinct)):
+    if _share(looks_like_numbers(distinct), rows) >= MOSTLY:
         return NUMBER
-    if _all(looks_like_dates(distinct, formats)):
+    if _share(looks_like_dates(distinct, formats), rows) >= MOSTLY:
         return DATE
     if unique_and_full and filled.len() >= 2 and _is_code_like(distinct):
         return ID

@@ -62,9 +62,8 @@ OUTCOME_CHOICES = ("open", "won", "lost")
 STAGE_CHOICES = ("(skip)", "created", "mql", "sql", "opportunity", "won", "lost")
 RATING_LABEL = "Rating column (sales' rating of each lead)"
 KEEP_ATTRIBUTES = "Keep the other columns as attributes"
-SAMPLE_ROWS = (
-    2_000  # enough to tell a column's kind; profiling the whole of a 1M-row file on each rerun is not
-)
+# Enough rows to tell what a column holds; profiling all of a 1M-row file on each rerun would not be.
+SAMPLE_ROWS = 2_000
 RATING_VALUES_SHOWN = 30
 # A [rating] rater (who rated, for exports without owners) is newer than the rest of the format.
 RATER_OFFERED = "rater" in RatingColumn.__dataclass_fields__

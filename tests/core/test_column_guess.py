@@ -200,3 +200,12 @@ def test_cells_that_mean_empty_do_not_make_a_number_column_text() -> None:
     assert blanked.get_column("Amount").to_list() == ["100", None, None, None, "20"]
     assert profile_columns(blanked).row(0, named=True)["kind"] == "number"
     assert without_empty_words(sample, []).equals(sample)
+
+
+def test_one_bad_cell_in_ten_does_not_hide_a_date_or_number_column() -> None:
+    # 9 of 10 rows read as dates (90%): still the date column, and the import names the bad cell.
+    dates = [*(f"2026-01-{day:02d}" for day in range(1, 10)), "31/02/2026"]
+    assert column_kind("Create Date", pl.Series(dates)) == "date"
+    assert column_kind("Create Date", pl.Series([*dates[:8], "soon", "later"])) == "category", "8 of 10"
+    assert column_kind("Amount", pl.Series(["5"] * 9 + ["lots"])) == "number"
+    assert column_kind("Mixed", pl.Series(["5", "6", "seven", "eight"])) == "category"

@@ -15,16 +15,17 @@ from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 
 pytestmark = pytest.mark.e2e
 NEW_LEADS = 37
+REGIONS = ("North", "South")  # a column no field takes: kept as an attribute
 
 
 def _csv(folder: Path, *, bad_row: bool = False) -> Path:
     # The last day the Overview counts (today, or last month's last day in a month's first days).
     day = headline_months(clock.today())[0].last_day
     assert day is not None
-    lines = ["Lead ID,Create Date,Lead Source,Lead Owner,Amount"]
-    lines += [f"E2E-{n},{day.isoformat()},Webinar,rep,{n * 10}" for n in range(NEW_LEADS)]
+    lines = ["Lead ID,Create Date,Lead Source,Lead Owner,Amount,Region"]
+    lines += [f"E2E-{n},{day.isoformat()},Webinar,rep,{n * 10},{REGIONS[n % 2]}" for n in range(NEW_LEADS)]
     if bad_row:
-        lines[5] = "E2E-4,31/02/2026,Webinar,rep,-5"
+        lines[5] = "E2E-4,31/02/2026,Webinar,rep,-5,North"
     path = folder / ("broken-leads.csv" if bad_row else "new-leads.csv")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -55,8 +56,10 @@ def test_admin_checks_then_imports_and_the_overview_changes(
 
         _open_import(page)
         page.locator("input[type=file]").first.set_input_files(str(_csv(tmp_path, bad_row=True)))
-        page.get_by_text(f"{NEW_LEADS} rows, 5 columns").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(f"{NEW_LEADS} rows, 6 columns").wait_for(timeout=TIMEOUT_MS)
         settle(page)
+        keep = page.get_by_role("checkbox", name="Keep the other columns as attributes")
+        assert keep.is_checked(), "the other columns are kept unless the admin says otherwise"
         page.get_by_role("button", name="Check (dry run)").click()
         page.get_by_text("2 problems; nothing was imported").wait_for(timeout=TIMEOUT_MS)
         page.get_by_role("button", name="Download the problem report (CSV)").wait_for(timeout=TIMEOUT_MS)
@@ -72,7 +75,7 @@ def test_admin_checks_then_imports_and_the_overview_changes(
         assert 'broken-leads.csv,6,6,Create Date,31/02/2026,"not a date in any of the formats' in report
 
         page.locator("input[type=file]").first.set_input_files(str(_csv(tmp_path)))
-        page.get_by_text(f"{NEW_LEADS} rows, 5 columns").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(f"{NEW_LEADS} rows, 6 columns").wait_for(timeout=TIMEOUT_MS)
         settle(page)
         page.get_by_role("button", name="Check (dry run)").click()
         page.get_by_text("Dry run — nothing was written").wait_for(timeout=TIMEOUT_MS)
@@ -93,7 +96,7 @@ def test_admin_checks_then_imports_and_the_overview_changes(
 
         _open_import(page)
         page.locator("input[type=file]").first.set_input_files(str(_csv(tmp_path)))
-        page.get_by_text(f"{NEW_LEADS} rows, 5 columns").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(f"{NEW_LEADS} rows, 6 columns").wait_for(timeout=TIMEOUT_MS)
         settle(page)
         page.get_by_role("button", name="Import", exact=True).click()
         page.get_by_text(f"nothing changed: all {NEW_LEADS} leads were already up to date").wait_for(
