@@ -23,6 +23,10 @@ REASONS: dict[str, str] = {
     "duplicate": "Duplicate",
 }
 EDIT_DAYS = 14  # a rating can be changed for this long after it was first given
+# After the agreed rating days an unrated MQL stays in the rating queue this much longer (an admin sets it
+# with the SLA); past that it leaves the queue and counts as missed.
+RATING_GRACE_DAYS = 14
+MAX_RATING_GRACE_DAYS = 365
 STARS = (1, 2, 3, 4, 5)
 RATINGS_SCHEMA: dict[str, pl.DataType] = {
     "lead_id": pl.Int64(),
@@ -37,6 +41,20 @@ def can_still_change(first_rated_at: datetime, now: datetime) -> bool:
     return now - first_rated_at <= timedelta(days=EDIT_DAYS)
 
 
+def queue_cutoff(now: datetime, window_days: int) -> datetime:
+    """The oldest MQL moment still inside the rating window: an MQL exactly `window_days` old is in it."""
+    return now - timedelta(days=window_days)
+
+
+def _unrated_by(
+    leads: pl.DataFrame, ratings: pl.DataFrame, rater_id: int, owner_ids: list[int]
+) -> pl.DataFrame:
+    mine = ratings.filter(pl.col("rater_id") == rater_id).select(pl.col("lead_id").alias("id"))
+    return leads.filter(pl.col("mql_at").is_not_null() & pl.col("owner_id").is_in(owner_ids)).join(
+        mine, on="id", how="anti"
+    )
+
+
 def rating_queue(
     leads: pl.DataFrame,
     ratings: pl.DataFrame,
@@ -45,27 +63,64 @@ def rating_queue(
     owner_ids: list[int],
     now: datetime,
     follow_up_hours: int,
+    window_days: int,
 ) -> pl.DataFrame:
-    """The MQLs owned by `owner_ids` that `rater_id` has not rated yet, the longest-waiting first (the SLA
-    clock runs from the MQL), with `hours_waiting` and `overdue` past the agreed follow-up hours."""
-    mine = ratings.filter(pl.col("rater_id") == rater_id).select(pl.col("lead_id").alias("id"))
+    """The MQLs owned by `owner_ids` that `rater_id` has not rated yet and that are still inside the
+    rating window (the agreed rating days plus the grace: `window_days`), the longest-waiting first (the
+    SLA clock runs from the MQL), with `hours_waiting` and `overdue` past the agreed follow-up hours.
+    Older ones left the queue: a judgement that late teaches the learner little (see left_the_queue)."""
     waiting = (pl.lit(now) - pl.col("mql_at")).dt.total_seconds() / 3600
     return (
-        leads.filter(pl.col("mql_at").is_not_null() & pl.col("owner_id").is_in(owner_ids))
-        .join(mine, on="id", how="anti")
+        _unrated_by(leads, ratings, rater_id, owner_ids)
+        .filter(pl.col("mql_at") >= queue_cutoff(now, window_days))
         .with_columns(waiting.alias("hours_waiting"))
         .with_columns((pl.col("hours_waiting") > follow_up_hours).alias("overdue"))
         .sort(["mql_at", "id"])
     )
 
 
+def left_the_queue(
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    *,
+    rater_id: int,
+    owner_ids: list[int],
+    now: datetime,
+    window_days: int,
+) -> int:
+    """How many MQLs of `owner_ids` that `rater_id` never rated are older than the rating window."""
+    unrated = _unrated_by(leads, ratings, rater_id, owner_ids)
+    return unrated.filter(pl.col("mql_at") < queue_cutoff(now, window_days)).height
+
+
+def _with_rate(frame: pl.DataFrame, num: str, den: str, prefix: str) -> pl.DataFrame:
+    rates = [rate(n, d) for n, d in frame.select(num, den).iter_rows()]
+    return frame.with_columns(
+        pl.Series(f"{prefix}share", [r.value for r in rates], dtype=pl.Float64),
+        pl.Series(f"{prefix}ci_low", [r.ci_low for r in rates], dtype=pl.Float64),
+        pl.Series(f"{prefix}ci_high", [r.ci_high for r in rates], dtype=pl.Float64),
+    )
+
+
 def rating_coverage(
-    leads: pl.DataFrame, ratings: pl.DataFrame, period: Period, *, rating_days: int, by: str
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    period: Period,
+    *,
+    rating_days: int,
+    grace_days: int,
+    now: datetime,
+    by: str,
 ) -> pl.DataFrame:
     """Per owner_id or team_id: MQLs of the period, how many their owner's side rated within
-    `rating_days` of the MQL, the share with its 95% interval."""
+    `rating_days` of the MQL (share, ci_low, ci_high), and how many nobody rated and are older than the
+    rating window at `now` (rating days plus `grace_days`): missed, they left the rating queue unrated
+    (missed_share, missed_ci_low, missed_ci_high)."""
     first = ratings.group_by("lead_id").agg(pl.col("created_at").min().alias("first_rated_at"))
     in_time = pl.col("first_rated_at") <= pl.col("mql_at") + timedelta(days=rating_days)
+    missed = pl.col("first_rated_at").is_null() & (
+        pl.col("mql_at") < queue_cutoff(now, rating_days + grace_days)
+    )
     grouped = (
         leads.filter(in_period(pl.col("mql_at"), period))
         .join(first, left_on="id", right_on="lead_id", how="left")
@@ -73,15 +128,12 @@ def rating_coverage(
         .agg(
             pl.len().cast(pl.Int64).alias("mqls"),
             in_time.fill_null(False).sum().cast(pl.Int64).alias("rated"),
+            missed.sum().cast(pl.Int64).alias("missed"),
         )
         .sort("key", nulls_last=True)
     )
-    rates = [rate(r, m) for r, m in grouped.select("rated", "mqls").iter_rows()]
-    return grouped.with_columns(
-        pl.Series("share", [r.value for r in rates], dtype=pl.Float64),
-        pl.Series("ci_low", [r.ci_low for r in rates], dtype=pl.Float64),
-        pl.Series("ci_high", [r.ci_high for r in rates], dtype=pl.Float64),
-    )
+    covered = _with_rate(grouped, "rated", "mqls", "")
+    return _with_rate(covered, "missed", "mqls", "missed_")
 
 
 def rater_calibration(ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:

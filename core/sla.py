@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from core.feedback import rating_coverage
+from core.feedback import RATING_GRACE_DAYS, rating_coverage
 from core.kpis import in_period
 from core.periods import Period
 from core.stats import Rate, rate
@@ -37,6 +37,12 @@ class Terms:
     rating_days: int = 3
     mqls_per_month: int | None = None
     acceptance_target: float | None = None
+    rating_grace_days: int = RATING_GRACE_DAYS  # an unrated MQL stays in the rating queue this much longer
+
+    @property
+    def rating_window_days(self) -> int:
+        """How long an unrated MQL stays in the rating queue: the agreed rating days plus the grace."""
+        return self.rating_days + self.rating_grace_days
 
     def describe(self) -> str:
         """The terms as one sentence: the glossary's words for what the SLA numbers measure."""
@@ -236,13 +242,23 @@ class Scorecard:
     by_owner: pl.DataFrame  # breaches_by_owner(...)
 
 
-def _coverage(leads: pl.DataFrame, ratings: pl.DataFrame, period: Period, agreements: Agreements) -> Rate:
+def _coverage(
+    leads: pl.DataFrame, ratings: pl.DataFrame, period: Period, agreements: Agreements, now: datetime
+) -> Rate:
     """Each team's MQLs judged by its own rating days; summed into one company rate."""
     rated = mqls = 0
     for team_id in leads["team_id"].unique().to_list():
         team = leads.filter(pl.col("team_id").eq_missing(team_id))
-        days = agreements.for_team(team_id).rating_days
-        row = rating_coverage(team, ratings, period, rating_days=days, by="team_id")
+        terms = agreements.for_team(team_id)
+        row = rating_coverage(
+            team,
+            ratings,
+            period,
+            rating_days=terms.rating_days,
+            grace_days=terms.rating_grace_days,
+            now=now,
+            by="team_id",
+        )
         rated, mqls = rated + int(row["rated"].sum()), mqls + int(row["mqls"].sum())
     return rate(rated, mqls)
 
@@ -257,7 +273,7 @@ def scorecard(
         terms=agreements.company,
         marketing=marketing_side(leads, ratings, period, agreements.company),
         speed=speed_to_lead(follow),
-        coverage=_coverage(leads.filter(pl.col("mql_at").is_not_null()), ratings, period, agreements),
+        coverage=_coverage(leads.filter(pl.col("mql_at").is_not_null()), ratings, period, agreements, as_of),
         breaches=breaches(follow),
         by_owner=breaches_by_owner(follow),
     )
@@ -304,5 +320,5 @@ def owner_status(
         overdue=int(untouched["breach"].sum()),
         waiting=int((~untouched["breach"]).sum()),
         within=speed_to_lead(follow).within,
-        coverage=_coverage(mine, ratings, period, agreements),
+        coverage=_coverage(mine, ratings, period, agreements, now),
     )

@@ -312,6 +312,8 @@ class SlaSetting(SQLModel, table=True):
     follow_up_hours: int = Field(ge=1)
     rating_days: int = Field(ge=1)
     acceptance_target: float = Field(ge=0, le=1)
+    # Days an unrated MQL stays in the rating queue after the rating days; set by an admin.
+    rating_grace_days: int = Field(default=14, ge=0, sa_column_kwargs={"server_default": "14"})
     effective_from: datetime = Field(default_factory=utcnow)
     set_by_id: int | None = Field(default=None, foreign_key="users.id")
 

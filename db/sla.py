@@ -3,6 +3,9 @@
 The company's terms (team_id null) hold for every team that has not agreed its own. A sales manager sets
 their own team's terms and the company's, an admin any; every refusal goes through db.access (logged),
 every change into the audit log. A change identical to the terms in force records nothing.
+
+The rating queue's grace (the days an unrated MQL stays in the queue after the rating days) is kept with
+the terms it extends, but only an admin changes it: a manager's new terms carry the grace in force.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from core.feedback import MAX_RATING_GRACE_DAYS
 from core.sla import Terms
 from db import audit, clock
 from db.access import Action, Actor, Operator, authorize, person
@@ -40,6 +44,7 @@ class AgreementChange:
     acceptance_target: float
     effective_from: datetime
     set_by: str | None  # None: set from the command line (or by the demo seed)
+    rating_grace_days: int = 14
 
 
 def _utc(moment: datetime) -> datetime:
@@ -52,6 +57,7 @@ def _agreement(setting: SlaSetting) -> Agreement:
         rating_days=setting.rating_days,
         mqls_per_month=setting.mqls_per_month,
         acceptance_target=setting.acceptance_target,
+        rating_grace_days=setting.rating_grace_days,
     )
 
 
@@ -92,6 +98,7 @@ def agreement_history(session: Session) -> list[AgreementChange]:
             acceptance_target=s.acceptance_target,
             effective_from=_utc(s.effective_from),
             set_by=people.get(s.set_by_id) if s.set_by_id is not None else None,
+            rating_grace_days=s.rating_grace_days,
         )
         for s in reversed(_oldest_first(session))
     ]
@@ -126,7 +133,12 @@ def _whole(value: int, what: str, low: int, high: int) -> int:
 
 
 def _validated(
-    team_id: int | None, mqls_per_month: int, follow_up_hours: int, rating_days: int, target: float
+    team_id: int | None,
+    mqls_per_month: int,
+    follow_up_hours: int,
+    rating_days: int,
+    target: float,
+    grace_days: int,
 ) -> SlaSetting:
     """The terms as an unsaved version; SlaRefused with the first thing wrong."""
     if isinstance(target, bool) or not isinstance(target, int | float) or not 0 <= target <= 1:
@@ -137,6 +149,7 @@ def _validated(
         follow_up_hours=_whole(follow_up_hours, "Follow-up hours", 1, MAX_FOLLOW_UP_HOURS),
         rating_days=_whole(rating_days, "Rating days", 1, MAX_RATING_DAYS),
         acceptance_target=float(target),
+        rating_grace_days=_whole(grace_days, "The rating queue's grace (days)", 0, MAX_RATING_GRACE_DAYS),
     )
 
 
@@ -148,6 +161,14 @@ def _newest(session: Session, team_id: int | None) -> SlaSetting | None:
     ).first()
 
 
+def _grace_in_force(session: Session, team_id: int | None) -> int:
+    """The grace a scope's new terms carry when nobody changes it: its own, else the company's."""
+    newest = _newest(session, team_id)
+    if newest is None and team_id is not None:
+        newest = _newest(session, None)
+    return newest.rating_grace_days if newest is not None else Agreement().rating_grace_days
+
+
 def set_agreement(
     *,
     session: Session,
@@ -157,12 +178,17 @@ def set_agreement(
     follow_up_hours: int,
     rating_days: int,
     acceptance_target: float,
+    rating_grace_days: int | None = None,
     now: datetime | None = None,
 ) -> SlaSetting:
     """New terms for the company (team_id None) or one team, as a new version; the version in force when
-    nothing changed."""
+    nothing changed. `rating_grace_days` None keeps the grace in force; changing it is an admin's."""
     _authorize(session, actor, team_id)
-    setting = _validated(team_id, mqls_per_month, follow_up_hours, rating_days, acceptance_target)
+    in_force = _grace_in_force(session, team_id)
+    grace = in_force if rating_grace_days is None else rating_grace_days
+    setting = _validated(team_id, mqls_per_month, follow_up_hours, rating_days, acceptance_target, grace)
+    if setting.rating_grace_days != in_force:
+        authorize(session=session, actor=actor, action=Action.settings_change, object_id=team_id)
     if team_id is not None and session.get(Team, team_id) is None:
         raise SlaRefused("That team does not exist.")
     current = _newest(session, team_id)
@@ -182,7 +208,8 @@ def set_agreement(
         detail=(
             f"team={team_id if team_id is not None else 'company'} "
             f"mqls_per_month={setting.mqls_per_month} follow_up_hours={setting.follow_up_hours} "
-            f"rating_days={setting.rating_days} acceptance_target={setting.acceptance_target}"
+            f"rating_days={setting.rating_days} acceptance_target={setting.acceptance_target} "
+            f"rating_grace_days={setting.rating_grace_days}"
         ),
     )
     return setting

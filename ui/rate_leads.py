@@ -1,5 +1,6 @@
 """The Rate my leads screen's sections, for the signed-in rep or manager passed in: the SLA line, the next
-lead with its rating form, and the ratings they may still change."""
+lead inside the rating window with its rating form (or why there is none), a manager's pick of any lead of
+the team, and the ratings they may still change."""
 
 from __future__ import annotations
 
@@ -8,8 +9,23 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from core.feedback import EDIT_DAYS, REASONS
+from core.sla import Terms
+from ui import clock
 from ui.auth import CurrentUser
-from ui.feedback import LeadToRate, RatingIn, my_queue, my_recent_ratings, my_sla_status, submit_rating
+from ui.feedback import (
+    PICKER_LIMIT,
+    LeadToRate,
+    Queue,
+    RatingIn,
+    TeamLead,
+    my_queue,
+    my_recent_ratings,
+    my_sla_status,
+    my_team_lead,
+    my_team_leads,
+    submit_rating,
+)
+from ui.navigation import Role
 from ui.widgets import percent, plain
 
 STARS = [1, 2, 3, 4, 5]
@@ -22,7 +38,7 @@ def stars_label(stars: int) -> str:
 def waited(since: datetime, now: datetime | None = None) -> str:
     """How long a lead has waited, in hours up to three days, then in days."""
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
-    hours = ((now or datetime.now(UTC)) - start).total_seconds() / 3600
+    hours = ((now or clock.now()) - start).total_seconds() / 3600
     return f"{hours:,.0f} hours" if hours < 72 else f"{hours / 24:,.0f} days"
 
 
@@ -44,17 +60,92 @@ def sla_status(user: CurrentUser) -> None:
     st.caption(f"Your SLA over the last {status.days} days (working hours, Monday to Friday).")
 
 
-def next_lead(user: CurrentUser) -> None:
-    """The longest-waiting MQL without this person's rating, and its form; or that nothing waits."""
-    queue = my_queue(user)
-    if not queue.leads:
+def window_sentence(terms: Terms) -> str:
+    """What the queue holds, in the agreement's words."""
+    return (
+        f"The queue holds the MQLs of the last {terms.rating_window_days:,} days: the "
+        f"{terms.rating_days:,} days the SLA gives to rate them plus {terms.rating_grace_days:,} days' grace."
+    )
+
+
+def nothing_waiting(queue: Queue) -> None:
+    """The empty queue: why nothing is left to rate, and how many MQLs left the queue unrated."""
+    if not queue.missed:
         st.success("Nothing waiting: every MQL you own has your rating.", icon=":material/done_all:")
         return
+    terms = queue.terms
+    st.info(
+        f"Nothing to rate inside the rating window. {queue.missed:,} MQLs left the queue unrated: they "
+        f"became MQL more than {terms.rating_window_days:,} days ago ({terms.rating_days:,} days to rate "
+        f"plus {terms.rating_grace_days:,} days' grace) and count as missed on Rating coverage.",
+        icon=":material/event_busy:",
+    )
+
+
+def next_lead(user: CurrentUser) -> None:
+    """The longest-waiting MQL inside the rating window without this person's rating, and its form; or
+    why nothing waits."""
+    queue = my_queue(user)
+    if not queue.leads:
+        nothing_waiting(queue)
+        return
     st.markdown(f"**{queue.waiting:,} MQLs** wait for your rating, the longest-waiting first.")
+    left = (
+        f" {queue.missed:,} older MQLs left the queue unrated: they count as missed on Rating coverage."
+        if queue.missed
+        else ""
+    )
+    st.caption(window_sentence(queue.terms) + left)
     lead = queue.leads[0]
     with st.container(border=True):
         lead_card(lead)
         rating_form(user, lead.id, f"rate_{lead.id}")
+
+
+def _pick_label(lead: TeamLead) -> str:
+    parts = (lead.external_id, lead.company, lead.owner, f"MQL {lead.mql_at:%b %d, %Y}")
+    return " · ".join(p for p in parts if p)
+
+
+def any_team_lead(user: CurrentUser) -> None:
+    """A sales manager opens any MQL of their team to rate it, also one that left the queue."""
+    if user.role != Role.sales_manager:
+        return
+    st.subheader("Rate any lead of your team")
+    st.caption("Any MQL of your team's reps, newest first, also the ones that left the queue.")
+    search, unrated = st.columns([2, 1], vertical_alignment="bottom")
+    typed = search.text_input("Lead id", placeholder="part of a lead id", max_chars=120, key="pick_search")
+    only_unrated = unrated.toggle("Only leads I have not rated", value=True, key="pick_unrated")
+    total, found = my_team_leads(user, typed, only_unrated)
+    if not found:
+        st.caption("No MQL of your team matches.")
+        return
+    labels = {lead.id: _pick_label(lead) for lead in found}
+    chosen = st.selectbox(
+        "Lead", [None, *labels], format_func=lambda i: "—" if i is None else labels[i], key="pick_lead"
+    )
+    if total > len(found):
+        st.caption(f"The newest {PICKER_LIMIT:,} of {total:,}: type part of a lead id to find an older one.")
+    if chosen is not None:
+        picked_lead(user, chosen)
+
+
+def picked_lead(user: CurrentUser, lead_id: int) -> None:
+    lead, mine = my_team_lead(user, lead_id)
+    if lead is None:
+        st.warning("That lead is no longer an MQL of your team.", icon=":material/search_off:")
+        return
+    with st.container(border=True):
+        lead_card(lead)
+        if mine is None:
+            rating_form(user, lead.id, f"pick_{lead.id}", button="Save the rating")
+            return
+        st.caption(
+            f"You rated it {stars_label(mine.stars)} on {mine.first_rated_at:%b %d, %Y}; a rating can be "
+            f"changed for {EDIT_DAYS} days."
+        )
+        rating_form(user, lead.id, f"pick_{lead.id}", mine.stars, mine.reasons, mine.note,
+                    "Save the change")  # fmt: skip
 
 
 def lead_card(lead: LeadToRate) -> None:

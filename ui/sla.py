@@ -16,6 +16,7 @@ from db.sla import (
     MAX_FOLLOW_UP_HOURS,
     MAX_MQLS_PER_MONTH,
     MAX_RATING_DAYS,
+    MAX_RATING_GRACE_DAYS,
     Agreement,
     AgreementChange,
     SlaRefused,
@@ -29,10 +30,12 @@ from db.sla import (
 from ui.auth import CurrentUser
 from ui.data import forget_loaded_data
 from ui.db import act_as, engine, read_as
+from ui.navigation import Role
 from ui.widgets import plain
 
 FLASH = "sla_flash"
 COMPANY = "The company"
+GRACE = "Queue grace days"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def in_force_table(terms: SlaTerms) -> pl.DataFrame:
                 "MQLs a month": agreement.mqls_per_month,
                 "Follow-up hours": agreement.follow_up_hours,
                 "Rating days": agreement.rating_days,
+                GRACE: agreement.rating_grace_days,
                 "Acceptance target": _percent(agreement.acceptance_target),
                 "Since": _when(change.effective_from) if change else "",
                 "Set by": (change.set_by or "command line") if change else "",
@@ -105,6 +109,7 @@ _IN_FORCE_SCHEMA: dict[str, pl.DataType] = {
     "MQLs a month": pl.Int64(),
     "Follow-up hours": pl.Int64(),
     "Rating days": pl.Int64(),
+    GRACE: pl.Int64(),
     "Acceptance target": pl.String(),
     "Since": pl.String(),
     "Set by": pl.String(),
@@ -123,6 +128,7 @@ def history_table(history: list[AgreementChange]) -> pl.DataFrame:
             "MQLs a month": [c.mqls_per_month for c in history],
             "Follow-up hours": [c.follow_up_hours for c in history],
             "Rating days": [c.rating_days for c in history],
+            GRACE: [c.rating_grace_days for c in history],
             "Acceptance target": [_percent(c.acceptance_target) for c in history],
             "Set by": [c.set_by or "command line" for c in history],
         },
@@ -132,6 +138,7 @@ def history_table(history: list[AgreementChange]) -> pl.DataFrame:
             "MQLs a month": pl.Int64,
             "Follow-up hours": pl.Int64,
             "Rating days": pl.Int64,
+            GRACE: pl.Int64,
             "Acceptance target": pl.String,
             "Set by": pl.String,
         },
@@ -185,6 +192,7 @@ def _save(user: CurrentUser, team_id: int | None, new: Agreement) -> str | None:
             follow_up_hours=new.follow_up_hours,
             rating_days=new.rating_days,
             acceptance_target=float(new.acceptance_target or 0),
+            rating_grace_days=new.rating_grace_days,
             now=clock.now(),
         ),
         (SlaRefused,),
@@ -195,7 +203,26 @@ def _save(user: CurrentUser, team_id: int | None, new: Agreement) -> str | None:
     return None
 
 
-def _terms_inputs(start: Agreement, key: str) -> Agreement:
+def _grace_input(start: Agreement, key: str, *, admin: bool) -> int:
+    """The rating queue's grace: next to the rating days it extends, changed by an admin only."""
+    why = (
+        "After the rating days, an unrated MQL stays in the reps' rating queue this many days more; then it "
+        "leaves the queue and counts as missed on Rating coverage."
+    )
+    grace = st.number_input(
+        "Keep an unrated MQL in the rating queue a further (days)",
+        min_value=0,
+        max_value=MAX_RATING_GRACE_DAYS,
+        step=1,
+        value=start.rating_grace_days,
+        key=f"{key}_grace",
+        disabled=not admin,
+        help=why if admin else f"{why} Only an admin changes it.",
+    )
+    return int(grace)
+
+
+def _terms_inputs(start: Agreement, key: str, *, admin: bool) -> Agreement:
     left, right = st.columns(2)
     with left:
         st.markdown("**Marketing commits to**")
@@ -233,7 +260,8 @@ def _terms_inputs(start: Agreement, key: str) -> Agreement:
             value=start.rating_days,
             key=f"{key}_days",
         )
-    return Agreement(int(hours), int(days), int(mqls), int(target) / 100)
+        grace = _grace_input(start, key, admin=admin)
+    return Agreement(int(hours), int(days), int(mqls), int(target) / 100, grace)
 
 
 def set_terms_form(user: CurrentUser, terms: SlaTerms) -> None:
@@ -245,7 +273,7 @@ def set_terms_form(user: CurrentUser, terms: SlaTerms) -> None:
     start = agreement_for(terms.agreements, team_id)
     key = f"sla_{'company' if team_id is None else team_id}"
     with st.form(key, border=True):
-        new = _terms_inputs(start, key)
+        new = _terms_inputs(start, key, admin=user.role == Role.admin)
         sent = st.form_submit_button("Set these terms", type="primary", icon=":material/handshake:")
     if not sent:
         return

@@ -239,3 +239,65 @@ def test_the_terms_as_one_sentence() -> None:
         "Marketing has not committed to a number of MQLs; sales follows up every MQL within 24 working hours (Monday to Friday) and "
         "rates it within 3 days; no acceptance target is set."
     )
+
+
+# ---------------------------------------------------------------- the rating queue's grace
+
+
+def _graces(engine: Engine) -> list[tuple[int | None, int]]:
+    with read_session(engine) as session:
+        rows = session.exec(select(SlaSetting).order_by(col(SlaSetting.id))).all()
+        return [(r.team_id, r.rating_grace_days) for r in rows]
+
+
+def test_the_grace_defaults_to_fourteen_days_and_new_terms_carry_the_one_in_force(db_engine: Engine) -> None:
+    ids = _company(db_engine)
+    _set(db_engine, "erin", None)  # first terms: the default grace
+    _set(db_engine, "ada", None, at=MONDAY + timedelta(hours=1), rating_grace_days=21)
+    _set(db_engine, "erin", None, at=MONDAY + timedelta(hours=2), mqls_per_month=500)  # keeps 21
+    _set(db_engine, "erin", ids["east"], at=MONDAY + timedelta(hours=3))  # East's own: the company's 21
+    assert _graces(db_engine) == [(None, 14), (None, 21), (None, 21), (ids["east"], 21)]
+    with read_session(db_engine) as session:
+        assert agreement_for(current_agreements(session), ids["west"]).rating_window_days == 3 + 21
+        assert agreement_history(session)[-1].rating_grace_days == 14  # the oldest version
+    with read_session(db_engine) as session:
+        details = session.exec(select(AuditLog.detail).order_by(col(AuditLog.id))).all()
+    assert "rating_grace_days=14" in (details[0] or "") and "rating_grace_days=21" in (details[1] or "")
+
+
+def test_an_admin_changes_the_grace_alone_as_a_new_version(db_engine: Engine) -> None:
+    _company(db_engine)
+    _set(db_engine, "ada", None)
+    _set(db_engine, "ada", None, at=MONDAY + timedelta(hours=1), rating_grace_days=0)
+    _set(db_engine, "ada", None, at=MONDAY + timedelta(hours=2), rating_grace_days=0)  # the same: nothing
+    assert _graces(db_engine) == [(None, 14), (None, 0)]
+    assert _audit(db_engine) == [("sla.set", "ada", "ok"), ("sla.set", "ada", "ok")]
+
+
+def test_only_an_admin_changes_the_grace_and_every_refusal_is_logged(db_engine: Engine) -> None:
+    _company(db_engine)
+    _set(db_engine, "erin", None)
+    with pytest.raises(AccessDenied, match=r"Your role \(sales_manager\) may not change settings"):
+        _set(db_engine, "erin", None, at=MONDAY + timedelta(hours=1), rating_grace_days=30)
+    with pytest.raises(AccessDenied, match=r"Your role \(rep\) may not set the service level agreement"):
+        _set(db_engine, "rita", None, at=MONDAY + timedelta(hours=2), rating_grace_days=30)
+    _set(db_engine, "erin", None, at=MONDAY + timedelta(hours=3), rating_grace_days=14, mqls_per_month=450)
+    assert _graces(db_engine) == [(None, 14), (None, 14)]  # the grace in force, given again, is no change
+    assert _audit(db_engine) == [
+        ("sla.set", "erin", "ok"),
+        ("settings.change", "erin", "denied"),
+        ("sla.set", "rita", "denied"),
+        ("sla.set", "erin", "ok"),
+    ]
+
+
+@pytest.mark.parametrize("grace", [-1, 366, 2.5, True, "14"])
+def test_the_grace_is_a_whole_number_of_days_from_0_to_365(db_engine: Engine, grace: Any) -> None:
+    _company(db_engine)
+    with pytest.raises(
+        SlaRefused, match=r"^The rating queue's grace \(days\) must be a whole number from 0 to 365\.$"
+    ):
+        _set(db_engine, "ada", None, rating_grace_days=grace)
+    assert _settings(db_engine) == []
+    _set(db_engine, "ada", None, rating_grace_days=365)
+    assert _graces(db_engine) == [(None, 365)]
