@@ -6,9 +6,15 @@ Planted patterns (the tests and, later, the tuning read these constants):
 - UNDER_TARGETED (Manufacturing, VP/Director persona): the launch criteria give them few points, so few
   become MQLs, yet those that do are rated high and convert well.
 - HARSH_RATER: one SMB rep who rates about one star lower than the rest of the team for the same leads.
+- Custom attributes (leads.attributes, as a CRM export's extra columns arrive): `job_title`,
+  `time_on_website` (seconds), `last_activity` and `sign_up_form` follow the lead's hidden quality (the
+  sign-up form most of all: "Demo request" is good far more often than "Newsletter"); each is missing on
+  some leads. PROMO_TRAP (`promo_code_used`) is the trap: it follows quality only for leads created
+  before the last TRAP_DAYS of the data (the tuning's learning window) and is noise after.
 
-Everything is generated column-wise with numpy from one seeded generator (same seed and day, same data)
-and written in one transaction through the driver's bulk path: executemany on SQLite, COPY on PostgreSQL.
+Everything is generated column-wise with numpy from one seeded generator (same seed and day, same data;
+the custom attributes come from a stream of their own, so adding them moved no other column) and written
+in one transaction through the driver's bulk path: executemany on SQLite, COPY on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -134,6 +140,47 @@ LAUNCH_RULES = (
 )
 LAUNCH_THRESHOLD = 50
 
+# Custom attributes: each option is (value, weight, tilt); a lead picks one with odds weight * e^(tilt * its
+# hidden quality), so a positive tilt is a value good leads more often have.
+Options = tuple[tuple[str, float, float], ...]
+JOB_TITLES: dict[str, Options] = {
+    "C-level": (
+        ("CEO", 1.0, 0.0), ("Chief Revenue Officer", 0.6, 0.4), ("CMO", 0.8, 0.2), ("Founder", 1.0, -0.4),
+    ),
+    "VP/Director": (
+        ("VP Sales", 1.0, 0.3), ("VP Marketing", 0.8, 0.2), ("Head of Marketing", 1.0, 0.3),
+        ("Director of Revenue Operations", 0.5, 0.5),
+    ),
+    "Manager": (
+        ("Marketing Manager", 1.0, 0.1), ("Sales Manager", 1.0, 0.2),
+        ("Revenue Operations Manager", 0.4, 0.5), ("Office Manager", 0.4, -0.6),
+    ),
+    "Individual contributor": (
+        ("Analyst", 1.0, 0.0), ("Sales Representative", 1.0, 0.0), ("Marketing Specialist", 0.8, 0.0),
+        ("Consultant", 0.7, -0.6),
+    ),
+    "Student": (("Student", 1.0, 0.0), ("Intern", 0.4, 0.0)),
+}  # fmt: skip
+LAST_ACTIVITIES: Options = (
+    ("Pricing page", 1.0, 0.6), ("Free trial", 0.5, 0.5), ("Case study", 0.7, 0.3), ("Webinar", 0.8, 0.1),
+    ("Blog post", 1.2, -0.3), ("Newsletter", 1.0, -0.4),
+)  # fmt: skip
+SIGN_UP_FORMS: Options = (
+    ("Demo request", 0.6, 1.1), ("Contact sales", 0.5, 0.8), ("Free trial", 0.7, 0.4),
+    ("Ebook download", 1.2, -0.4), ("Newsletter", 1.2, -0.9),
+)  # fmt: skip
+WEBSITE_SECONDS = 150.0  # the median time on the website of a lead of average quality
+PROMO_TRAP = "promo_code_used"
+TRAP_DAYS = 90  # the tuning's test window (core.tuning.tune's window_days)
+# The share of leads each attribute is missing on, as a CRM's optional fields are.
+MISSING_SHARE = {
+    "job_title": 0.12,
+    "time_on_website": 0.08,
+    "last_activity": 0.10,
+    "sign_up_form": 0.06,
+    PROMO_TRAP: 0.15,
+}
+
 
 class DatabaseNotEmpty(RuntimeError):
     def __init__(self) -> None:
@@ -230,9 +277,9 @@ def _profiles(rng: np.random.Generator, n: int) -> pl.DataFrame:
 
 def _with_outbound(profiles: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Half the "direct" leads become leads sales' SDRs prospected themselves ("outbound"), so that the
-    marketing-sourced share is not 100%. A generator of its own, seeded from the main one's state without
-    advancing it, keeps every other column exactly as before."""
-    own = np.random.Generator(np.random.PCG64(int(rng.bit_generator.state["state"]["state"])))
+    marketing-sourced share is not 100%. A generator of its own keeps every other column exactly as
+    before."""
+    own = _side_stream(rng)
     flip = (profiles["source"] == "direct").to_numpy() & (own.random(profiles.height) < 0.5)
     chosen = pl.Series("flip", flip)
     return profiles.with_columns(
@@ -274,6 +321,94 @@ def _engagement(rng: np.random.Generator, quality: np.ndarray) -> pl.DataFrame:
     ).cast(pl.Int64)
 
 
+# ---------------------------------------------------------------- custom attributes
+
+
+def _side_stream(rng: np.random.Generator) -> np.random.Generator:
+    """A generator of its own, seeded from `rng`'s state without advancing it: what it draws moves none of
+    the columns `rng` draws afterwards."""
+    return np.random.Generator(np.random.PCG64(int(rng.bit_generator.state["state"]["state"])))
+
+
+def _choice(rng: np.random.Generator, options: Options, quality: np.ndarray) -> np.ndarray:
+    """The index of one option per lead, at odds weight * e^(tilt * quality)."""
+    weights = np.asarray([weight for _, weight, _ in options])
+    tilts = np.asarray([tilt for _, _, tilt in options])
+    cumulative = np.cumsum(weights * np.exp(np.outer(quality, tilts)), axis=1)
+    draw = rng.random(len(quality)) * cumulative[:, -1]
+    return np.minimum((cumulative < draw[:, None]).sum(axis=1), len(options) - 1)
+
+
+def _values(options: Options, picked: np.ndarray) -> pl.Series:
+    return pl.Series([value for value, _, _ in options], dtype=pl.String).gather(picked)
+
+
+def _job_titles(rng: np.random.Generator, persona: pl.Series, quality: np.ndarray) -> pl.Series:
+    """A title that fits the persona, the better titles more often on the better leads."""
+    every_title: Options = tuple(option for options in JOB_TITLES.values() for option in options)
+    picked = np.zeros(len(quality), dtype=np.int64)
+    first = 0
+    for name, options in JOB_TITLES.items():
+        mask = (persona == name).to_numpy()
+        picked[mask] = first + _choice(rng, options, quality[mask])
+        first += len(options)
+    return _values(every_title, picked)
+
+
+def _seconds_on_website(rng: np.random.Generator, quality: np.ndarray) -> np.ndarray:
+    """Skewed as real visit times are: most leads stay a few minutes, a few stay an hour."""
+    median = np.log(WEBSITE_SECONDS) + 0.45 * np.clip(quality, -3.0, 3.0)
+    return np.clip(np.rint(rng.lognormal(median, 0.9)), 5, 4 * 3600).astype(np.int64)
+
+
+def _promo_codes(
+    rng: np.random.Generator, quality: np.ndarray, created: np.ndarray, trap_from: np.datetime64
+) -> pl.Series:
+    """The trap: reps handed the code to the prospects they liked, until it leaked to a coupon site
+    TRAP_DAYS before the data ends; from then on anyone used it, about as often as before."""
+    liked = _sigmoid(1.2 * quality - 1.4)
+    before = created < trap_from
+    share = float(liked[before].mean()) if before.any() else float(liked.mean())
+    used = rng.random(len(quality)) < np.where(before, liked, share)
+    return pl.Series(["no", "yes"], dtype=pl.String).gather(used.astype(np.int64))
+
+
+def make_attributes(
+    rng: np.random.Generator, persona: pl.Series, quality: np.ndarray, created: np.ndarray
+) -> pl.DataFrame:
+    """The custom attributes of every lead (null where missing), drawn from its hidden quality, so that
+    ratings and outcomes agree with them without a single draw of theirs changing."""
+    trap_from = created.max() + np.timedelta64(1, "us") - np.timedelta64(TRAP_DAYS, "D")
+    promo = _promo_codes(rng, quality, created, trap_from)
+    frame = pl.DataFrame(
+        {
+            "job_title": _job_titles(rng, persona, quality),
+            "time_on_website": _seconds_on_website(rng, quality),
+            "last_activity": _values(LAST_ACTIVITIES, _choice(rng, LAST_ACTIVITIES, quality)),
+            "sign_up_form": _values(SIGN_UP_FORMS, _choice(rng, SIGN_UP_FORMS, quality)),
+            PROMO_TRAP: promo,
+        }
+    )
+    gaps = {name: rng.random(len(quality)) < share for name, share in MISSING_SHARE.items()}
+    return frame.with_columns(
+        pl.when(pl.Series(missing)).then(None).otherwise(pl.col(name)).alias(name)
+        for name, missing in gaps.items()
+    )
+
+
+def attributes_json(attributes: pl.DataFrame) -> pl.Series:
+    """Each lead's attributes as the JSON object an import stores (keys sorted, missing ones left out, null
+    when all are). Written as text, far faster than encoding: every value is one of ours (no quotes, no
+    backslashes) or a whole number."""
+    pairs = [
+        pl.format(f'"{name}":{{}}' if attributes.schema[name].is_numeric() else f'"{name}":"{{}}"', name)
+        for name in sorted(attributes.columns)
+    ]
+    present = pl.any_horizontal(pl.all().is_not_null())
+    body = pl.concat_str(pairs, separator=",", ignore_nulls=True)
+    return attributes.select(pl.when(present).then("{" + body + "}").alias("attributes")).to_series()
+
+
 def _times_before(now: datetime, start: np.ndarray, lag_days: np.ndarray, happens: np.ndarray) -> np.ndarray:
     """start + lag where the event happens and is not in the future; NaT otherwise."""
     at = start + (lag_days * 86_400e6).astype("timedelta64[us]")
@@ -306,6 +441,7 @@ def make_leads(
     created = np.sort(np.minimum(created, np.datetime64(now, "us")))
     profiles = _with_outbound(_profiles(rng, n), rng)
     quality = _quality(rng, profiles)
+    attributes = make_attributes(_side_stream(rng), profiles["persona"], quality, created)
     frame = pl.concat([profiles, _engagement(rng, quality)], how="horizontal")
     scored = score_leads(frame.lazy(), criteria).collect()
     is_mql = scored["is_mql"].to_numpy()
@@ -342,6 +478,7 @@ def make_leads(
             pl.Series("owner_id", raters).alias("owner_id"),
             pl.Series("first_touch_at", first_touch),
             pl.Series("quality", quality),
+            attributes_json(attributes),
         )
         .with_columns(pl.when(pl.col("mql_at").is_not_null()).then(pl.col("owner_id")).alias("owner_id"))
         .join(reps.select(pl.col("user_id").alias("owner_id"), "team_id"), on="owner_id", how="left")
@@ -610,6 +747,7 @@ def _lead_rows(leads: pl.DataFrame, postgres: bool, version_id: int, now_text: s
         "page_views",
         "email_clicks",
         "content_downloads",
+        "attributes",
         pl.lit(version_id).alias("criteria_version_id"),
         "score",
         json_list("fired_rules").alias("fired_rule_ids"),
