@@ -40,7 +40,7 @@ LEAD_ROWS_SCHEMA: dict[str, pl.DataType] = {
     **{name: pl.Int64() for name in COUNT_FIELDS},
     "attributes": pl.String(),  # a JSON object, keys sorted, or null
     "mql_by_import": pl.Boolean(),
-    "rating": pl.Int64(),  # 1-5 stars from the owner, or null
+    "rating": pl.Int64(),  # 1-5 stars from the owner (or the batch's rater), or null
 }
 
 
@@ -83,6 +83,8 @@ class LeadBatch:
     teams: tuple[TeamSpec, ...] = ()
     # True for mappings: an owner may be an existing Huddle user, named by username, email or name.
     match_people_by_name: bool = False
+    # Who gave every rating of `leads` (a mapping's [rating] rater): None when each lead's owner did.
+    rater: str | None = None
     encoding: str = "UTF-8"
     notes: tuple[str, ...] = field(default_factory=tuple)
 

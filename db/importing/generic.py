@@ -274,6 +274,8 @@ def _rating(frame: pl.DataFrame, mapping: Mapping, checks: RowChecks) -> pl.Data
         stars = pl.when(count.is_between(1, 5)).then(count)
         problem = "not a rating of 1 to 5 stars"
     checks.unparsed(frame, RATING, stars, mapping.rating.column, problem)
+    if mapping.rating.rater is not None:
+        return frame.with_columns(stars.alias("rating"))
     checks.flag(
         frame,
         stars.is_not_null() & pl.col(_raw("owner")).is_null(),
@@ -367,5 +369,6 @@ def batch_from_mapping(table: CsvTable, mapping: Mapping) -> LeadBatch:
         people=_people(leads),
         teams=_teams(leads),
         match_people_by_name=True,
+        rater=mapping.rating.rater if mapping.rating is not None else None,
         encoding=table.encoding,
     )

@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from core.criteria import LEAD_FIELDS
+
 FIELDS: dict[str, str] = {
     "external_id": "the record's id in the source system (required; re-imports update by it)",
     "created_date": "when the lead was created",
@@ -57,6 +59,11 @@ DEFAULT_DATE_FORMATS = (
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,59}")
 RESERVED_SOURCES = frozenset({"demo", "olist", "maven"})
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# The pseudo-rater a `[rating]` section names with `rater = "Imported rating"` (db/importing/raters.py).
+IMPORTED_RATER = "Imported rating"
+# An attribute may not take the name of a lead field: a rule, the evidence table and the what-if editor
+# name a field and an attribute alike, so the two would be one name for two things.
+FIELD_NAMES = frozenset(name.casefold() for name in (*FIELDS, *LEAD_FIELDS))
 
 
 class MappingError(ValueError):
@@ -92,8 +99,19 @@ class OutcomeColumn:
 
 @dataclass(frozen=True)
 class RatingColumn:
+    """A column of sales' quality ratings. Each rating is the owner's, or with `rater` that one person's
+    (a Huddle user's username, email or name) or IMPORTED_RATER's, for exports whose column has no owner."""
+
     column: str
     values: dict[str, int] = field(default_factory=dict)  # file value -> 1..5 stars; empty: the number
+    rater: str | None = None  # None: the lead's owner rates it
+
+    def by_imported_rater(self) -> bool:
+        return self.rater is not None and is_imported_rater(self.rater)
+
+
+def is_imported_rater(name: str) -> bool:
+    return name.strip().casefold() == IMPORTED_RATER.casefold()
 
 
 @dataclass(frozen=True)
@@ -291,7 +309,7 @@ def _rating(data: MappingType[str, Any], columns: dict[str, str]) -> RatingColum
     if "rating" not in data:
         return None
     table = _table(data, "rating", "")
-    _only_keys(table, ("column", "values"), "rating")
+    _only_keys(table, ("column", "values", "rater"), "rating")
     values = _table(table, "values", "[rating] ")
     for key, stars in values.items():
         if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
@@ -299,9 +317,13 @@ def _rating(data: MappingType[str, Any], columns: dict[str, str]) -> RatingColum
                 f"[rating.values] {key!r} = {stars!r}: must be a whole number of stars, 1 to 5"
             )
     _no_clashes(values, "rating")
-    if "owner" not in columns:
-        raise MappingError("[rating] needs [columns] owner: a rating is the owner's")
-    return RatingColumn(_text(table, "column", "rating").strip(), dict(values))
+    rater = _text(table, "rater", "rating").strip() if "rater" in table else None
+    if rater is None and "owner" not in columns:
+        raise MappingError(
+            "[rating] needs [columns] owner: a rating is the owner's; for an export without owners name "
+            f'who rated, e.g. rater = "{IMPORTED_RATER}" (or a Huddle user\'s username or name)'
+        )
+    return RatingColumn(_text(table, "column", "rating").strip(), dict(values), rater)
 
 
 def _attributes(data: MappingType[str, Any]) -> dict[str, str]:
@@ -310,12 +332,23 @@ def _attributes(data: MappingType[str, Any]) -> dict[str, str]:
     for column, key in table.items():
         if not isinstance(key, str) or not key.strip():
             raise MappingError(f'[attributes] {column!r} must name the attribute, e.g. "job_title"')
+        if key.strip().casefold() in FIELD_NAMES:
+            raise MappingError(
+                f"[attributes] {column!r} = {key!r}: {key.strip()!r} is the name of a lead field; map the "
+                f"column in [columns] if it is that field, or give the attribute another name, e.g. "
+                f"{_other_name(key.strip())!r}"
+            )
         if key.strip() in named:
             raise MappingError(
                 f"[attributes] {named[key.strip()]!r} and {column!r} both fill the attribute {key.strip()!r}"
             )
         named[key.strip()] = column
     return {column.strip(): key.strip() for column, key in table.items()}
+
+
+def _other_name(key: str) -> str:
+    """A name for an attribute that takes a lead field's name: "crm_industry" for "industry"."""
+    return f"crm_{key.lower()}"
 
 
 def parse_mapping(text: str) -> Mapping:
@@ -411,7 +444,7 @@ def mapping_to_toml(mapping: Mapping) -> str:
         if outcome.values:
             lines += _toml_table("outcome.values", outcome.values)
     if mapping.rating is not None:
-        lines += _toml_table("rating", {"column": mapping.rating.column})
+        lines += _toml_table("rating", {"column": mapping.rating.column, "rater": mapping.rating.rater})
         if mapping.rating.values:
             lines += _toml_table("rating.values", mapping.rating.values)
     if mapping.attributes:

@@ -44,6 +44,18 @@ PRODUCT_COLUMNS = ("product", "series", "sales_price")
 DEAL_STAGES = {"won": "won", "lost": "lost", "engaging": "open", "prospecting": "open"}
 DATE_FORMAT = "%Y-%m-%d"
 
+# The attributes each lead keeps: attribute key -> the joined column holding it.
+ATTRIBUTES = {
+    "account": "account",
+    "account_revenue": "revenue",
+    "year_established": "year_established",
+    "subsidiary_of": "subsidiary_of",
+    "product": "product_name",
+    "series": "series",
+    "sales_price": "sales_price",
+    "deal_stage": "deal_stage",
+}
+
 
 def product_key(name: pl.Expr) -> pl.Expr:
     """'GTX Pro' and 'GTXPro' are the same product."""
@@ -164,18 +176,7 @@ def _lead_rows(
             how="left",
         )
     )
-    attributes = json_object(
-        {
-            "account": pl.col("account"),
-            "account_revenue": pl.col("revenue"),
-            "year_established": pl.col("year_established"),
-            "subsidiary_of": pl.col("subsidiary_of"),
-            "product": pl.col("product_name"),
-            "series": pl.col("series"),
-            "sales_price": pl.col("sales_price"),
-            "deal_stage": pl.col("deal_stage"),
-        }
-    )
+    attributes = json_object({key: pl.col(column) for key, column in ATTRIBUTES.items()})
     return joined.select(
         pl.col("opportunity_id").alias("external_id"),
         pl.col("engage_at").alias("created_at"),

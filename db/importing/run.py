@@ -224,16 +224,9 @@ def _build_and_write(
     dry_run, progress = options.dry_run, options.progress
     try:
         batch = build(progress)
-    except InvalidInput as refused:
+        counts = _plan_and_write(engine, batch, dry_run, progress)
+    except InvalidInput as refused:  # the file, or what it names (a [rating] rater nobody is), is wrong
         return ImportResult(source=source, file_name=file_name, dry_run=dry_run, report=refused.report)
-    if dry_run:
-        with read_session(engine) as session:
-            plan = plan_import(session, engine, batch, progress)
-            counts = planned_counts(batch, plan)
-    else:
-        with write_session(engine) as session:
-            plan = plan_import(session, engine, batch, progress)
-            counts = apply_plan(session, batch, plan, progress)
     progress("done", 1.0)
     return ImportResult(
         source=batch.source.name,
@@ -242,6 +235,14 @@ def _build_and_write(
         counts=counts,
         encoding=batch.encoding,
     )
+
+
+def _plan_and_write(engine: Engine, batch: LeadBatch, dry_run: bool, progress: ProgressFn) -> ImportCounts:
+    if dry_run:
+        with read_session(engine) as session:
+            return planned_counts(batch, plan_import(session, engine, batch, progress))
+    with write_session(engine) as session:
+        return apply_plan(session, batch, plan_import(session, engine, batch, progress), progress)
 
 
 # ---------------------------------------------------------------- the three kinds of import

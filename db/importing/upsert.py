@@ -17,8 +17,12 @@ from sqlmodel import Session, select
 from db.bulk import bulk_cache, bulk_insert, execute_chunked, fix_sequences, rebuilt_indexes, text_times
 from db.frames import DATETIME_FORMAT, read_query, utc_text
 from db.importing.batch import COUNT_FIELDS, STAGE_TIMES, TEXT_FIELDS, LeadBatch, PersonSpec
+from db.importing.errors import InvalidInput, Problem, ProblemReport, fix_hint
+from db.importing.mapping import is_imported_rater
+from db.importing.raters import create_imported_rater, imported_rater_id, is_imported_rater_user, named_rater
+from db.importing.ratings import write_imported_ratings
 from db.importing.usernames import looks_like_email, unique_username, username_from
-from db.models import DataSource, LeadRating, LeadRatingHistory, Team, User, utcnow
+from db.models import DataSource, Team, User, utcnow
 from db.progress import ProgressFn, no_progress
 
 # The lead columns an import owns; the rest (scores, first touch) belong to other features.
@@ -57,8 +61,16 @@ class ImportPlan:
     unchanged: int
     new_people: list[NewPerson]
     team_ids: dict[str, int | None]  # team name -> id (None: to be created)
-    ratings: pl.DataFrame  # external_id, owner_id, stars
+    ratings: (
+        pl.DataFrame
+    )  # external_id, lead_id (null for a new lead), rater_id (may be a placeholder), stars
     notes: list[str] = field(default_factory=list)
+    # The placeholder id of the pseudo-rater "Imported rating" when this import is the first to need it.
+    new_imported_rater: int | None = None
+
+    @property
+    def users_created(self) -> int:
+        return len(self.new_people) + (self.new_imported_rater is not None)
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,9 @@ def _people_index(users: Sequence[User], by_name: bool) -> Callable[[str], int |
 
 def _resolve_people(batch: LeadBatch, users: Sequence[User]) -> tuple[dict[str, int], list[NewPerson]]:
     """Person key -> user id (negative for people to create), and the new people."""
-    find = _people_index(users, batch.match_people_by_name)
     taken = {user.username for user in users}
+    # An owner is a person: never the pseudo-rater, even when the file names one "Imported rating".
+    find = _people_index([u for u in users if not is_imported_rater_user(u)], batch.match_people_by_name)
     ids: dict[str, int] = {}
     new: list[NewPerson] = []
     for spec in batch.people:
@@ -249,8 +262,13 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
     new_team = pl.col("team").is_not_null() & known_team.is_null()
     changed = pl.any_horizontal([_differs(n, d) for n, d in COMPARED.items()]) | new_team
     keep = ["external_id", "team", *COMPARED]
-    ratings = incoming.filter(pl.col("rating").is_not_null()).select(
-        "external_id", "owner_id", pl.col("rating").alias("stars")
+    rater = _batch_rater(batch, users, person_ids, len(new_people))
+    rater_id = pl.col("owner_id") if rater is None else pl.lit(rater, pl.Int64)
+    ratings = joined.filter(pl.col("rating").is_not_null()).select(
+        "external_id",
+        pl.col("id").alias("lead_id"),
+        rater_id.alias("rater_id"),
+        pl.col("rating").alias("stars"),
     )
     plan = ImportPlan(
         source_exists=session.get(DataSource, batch.source.name) is not None,
@@ -260,9 +278,52 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
         new_people=new_people,
         team_ids=team_ids,
         ratings=ratings,
+        new_imported_rater=rater if rater is not None and rater < 0 and _new_pseudo(batch) else None,
     )
     progress(COMPARING, 1.0)
     return plan
+
+
+def _new_pseudo(batch: LeadBatch) -> bool:
+    return batch.rater is not None and is_imported_rater(batch.rater)
+
+
+def _batch_rater(
+    batch: LeadBatch, users: Sequence[User], person_ids: dict[str, int], placeholders: int
+) -> int | None:
+    """The id of the one rater the batch names ([rating] rater), a placeholder for one still to be created
+    (the pseudo-rater, or an owner this very import adds); None when each lead's owner rates it.
+    InvalidInput when the name is no user's, or several users'."""
+    if batch.rater is None:
+        return None
+    if is_imported_rater(batch.rater):
+        found = imported_rater_id(users)
+        return found if found is not None else -(placeholders + 1)
+    matches = named_rater(users, batch.rater)
+    if len(matches) == 1 and matches[0].id is not None:
+        return matches[0].id
+    if not matches:
+        folded = batch.rater.strip().casefold()
+        new_owner = [i for key, i in person_ids.items() if i < 0 and key.strip().casefold() == folded]
+        if new_owner:
+            return new_owner[0]
+    raise InvalidInput(_unknown_rater(batch, len(matches)))
+
+
+def _unknown_rater(batch: LeadBatch, matches: int) -> ProblemReport:
+    said = (
+        f"{matches} Huddle users have this name, email or username: name one by their username"
+        if matches
+        else "no Huddle user has this name, email or username (nor does an owner in the file); name an "
+        'existing user, or write rater = "Imported rating" for ratings given by nobody in particular'
+    )
+    report = ProblemReport()
+    report.add(
+        Problem(
+            batch.file_name, None, "[rating] rater", batch.rater or "", said, fix=fix_hint("rating.rater")
+        )
+    )
+    return report
 
 
 # ---------------------------------------------------------------- writing
@@ -359,9 +420,12 @@ def _next_id(connection: Connection) -> int:
     return int(connection.execute(text("SELECT COALESCE(max(id), 0) + 1 FROM leads")).scalar_one())
 
 
-def _insert_leads(connection: Connection, frame: pl.DataFrame, source: str, progress: ProgressFn) -> None:
+def _insert_leads(
+    connection: Connection, frame: pl.DataFrame, source: str, progress: ProgressFn
+) -> pl.DataFrame:
+    """Insert the new leads; their external_id and id."""
     if frame.is_empty():
-        return
+        return pl.DataFrame(schema={"external_id": pl.String(), "id": pl.Int64()})
     postgres = connection.dialect.name == "postgresql"
     now = _now_text(postgres)
     first = _next_id(connection)
@@ -374,6 +438,7 @@ def _insert_leads(connection: Connection, frame: pl.DataFrame, source: str, prog
     )
     bulk_insert(connection, "leads", rows, progress, "writing new leads")
     fix_sequences(connection, ["leads"])
+    return rows.select("external_id", "id")
 
 
 def _update_leads(connection: Connection, frame: pl.DataFrame, progress: ProgressFn) -> None:
@@ -395,44 +460,13 @@ def _now_text(postgres: bool) -> str:
     return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f") + ("+00:00" if postgres else "")
 
 
-def _write_ratings(session: Session, source: str, ratings: pl.DataFrame, people: dict[int, int]) -> int:
-    """A rating column of the export becomes the owner's rating, with history, like one given in Huddle."""
-    if ratings.is_empty():
-        return 0
-    if people:
-        ratings = ratings.with_columns(pl.col("owner_id").replace(people))
-    found = session.connection().execute(
-        text("SELECT external_id, id FROM leads WHERE source_system = :source"), {"source": source}
+def _ratings_with_ids(ratings: pl.DataFrame, inserted: pl.DataFrame, people: dict[int, int]) -> pl.DataFrame:
+    """The plan's ratings with every lead's id (new leads have theirs now) and the raters' real ids."""
+    new_ids = inserted.rename({"id": "new_id"})
+    rater = pl.col("rater_id").replace(people) if people else pl.col("rater_id")
+    return ratings.join(new_ids, on="external_id", how="left").select(
+        pl.coalesce("lead_id", "new_id").alias("lead_id"), rater.alias("rater_id"), "stars"
     )
-    ids: dict[str, int] = {external_id: lead_id for external_id, lead_id in found}
-    written = 0
-    for external_id, rater_id, stars in ratings.iter_rows():
-        lead_id = ids.get(external_id)
-        if lead_id is None or rater_id is None:
-            continue
-        current = session.exec(
-            select(LeadRating).where(LeadRating.lead_id == lead_id, LeadRating.rater_id == rater_id)
-        ).first()
-        if current is not None and current.stars == stars:
-            continue
-        now = utcnow()
-        if current is None:
-            current = LeadRating(lead_id=lead_id, rater_id=rater_id, stars=stars, reasons=["imported"])
-        current.stars, current.updated_at = stars, now
-        session.add(current)
-        session.flush()
-        assert current.id is not None
-        session.add(
-            LeadRatingHistory(
-                rating_id=current.id,
-                stars=stars,
-                reasons=["imported"],
-                changed_by_id=rater_id,
-                changed_at=now,
-            )
-        )
-        written += 1
-    return written
 
 
 def apply_plan(
@@ -446,6 +480,9 @@ def apply_plan(
     source, source_changed = _write_source(session, batch)
     team_ids, teams_created = _write_teams(session, batch, plan)
     people = _write_people(session, plan, team_ids)
+    if plan.new_imported_rater is not None:
+        taken = {user.username for user in session.exec(select(User)).all()}
+        people[plan.new_imported_rater] = create_imported_rater(session, taken)
     new = _owner_team_fill(_with_real_ids(plan.new_leads, people, team_ids), session).drop("team")
     changed = _owner_team_fill(_with_real_ids(plan.changed_leads, people, team_ids), session).drop("team")
     session.flush()
@@ -454,15 +491,17 @@ def apply_plan(
     writing = new.height + changed.height
     with bulk_cache(connection):
         with rebuilt_indexes(connection, "leads", writing, progress, "indexing the leads"):
-            _insert_leads(connection, new, batch.source.name, progress)
+            inserted = _insert_leads(connection, new, batch.source.name, progress)
             _update_leads(connection, changed, progress)
-        written = _write_ratings(session, batch.source.name, plan.ratings, people)
+        written = write_imported_ratings(
+            connection, _ratings_with_ids(plan.ratings, inserted, people), progress
+        )
     counts = ImportCounts(
         rows_read=batch.rows_read,
         created=new.height,
         updated=changed.height,
         unchanged=plan.unchanged,
-        users_created=len(plan.new_people),
+        users_created=plan.users_created,
         teams_created=teams_created,
         ratings_written=written,
     )
@@ -479,7 +518,7 @@ def planned_counts(batch: LeadBatch, plan: ImportPlan) -> ImportCounts:
         created=plan.new_leads.height,
         updated=plan.changed_leads.height,
         unchanged=plan.unchanged,
-        users_created=len(plan.new_people),
+        users_created=plan.users_created,
         teams_created=sum(1 for v in plan.team_ids.values() if v is None),
         ratings_written=plan.ratings.height,
     )

@@ -2,7 +2,14 @@
 memory under 2 GB).
 
 Run: `.venv/bin/python tests/bench/bench_import.py [--rows N] [--runs K] [--reference read_csv|seed|both]
-[--postgres]`. Not collected by pytest (bench_*.py is not a test file name).
+[--postgres] [--rated [--rated-by owner|imported]]`. Not collected by pytest (bench_*.py is not a test
+file name).
+
+With `--rated` the file gains a sales-quality column filled on half the rows (High / Medium / Low), and
+each run also imports it through the same mapping with a `[rating]` section, into a database of its own:
+the rated first import and re-import stand beside the unrated ones of the same run. The ratings are the
+owner's (`--rated-by owner`, the default) or the pseudo-rater's (`--rated-by imported`: rater =
+"Imported rating", as for an export whose quality column has no owner).
 
 It writes one realistic CSV (ids, dates, outcomes, amounts, 50 owners, sources, industries, a quoted
 company name; fixed seed) into a temporary folder, then for each of K runs, on a fresh database:
@@ -61,6 +68,16 @@ column = "Deal Stage"
 "Open" = "open"
 "" = "open"
 """
+RATING = """
+[rating]
+column = "Quality"
+{rater}
+
+[rating.values]
+High = 5
+Medium = 3
+Low = 1
+"""
 FIRST_NAMES = (
     "Ana", "Ben", "Carla", "David", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas",
     "Kemal", "Lena", "Marco", "Nadia", "Omar", "Paula", "Quentin", "Rosa", "Sami", "Tess",
@@ -79,7 +96,14 @@ COMPANY_SUFFIXES = (" GmbH", " Ltd", " Inc.", ", Inc.", " & Sons", ' "North"', "
 # ---------------------------------------------------------------- the file
 
 
-def write_csv(rows: int, path: Path) -> None:
+def mapping_text(rated_by: str | None) -> str:
+    """The benchmark's mapping; with `rated_by` ("owner" or "imported") its [rating] section too."""
+    if rated_by is None:
+        return MAPPING
+    return MAPPING + RATING.format(rater='rater = "Imported rating"' if rated_by == "imported" else "")
+
+
+def write_csv(rows: int, path: Path, rated: bool = False) -> None:
     """A CRM-style export of `rows` leads; the same rows for the same count, whatever the machine."""
     import numpy as np
     import polars as pl
@@ -127,6 +151,9 @@ def write_csv(rows: int, path: Path) -> None:
             "Notes": where(rng.random(rows) < 0.02, pl.Series(["Called twice.\nWants a demo in Q3"] * rows)),
         }
     )
+    if rated:
+        quality = pick(("High", "Medium", "Low"), np.array([0.3, 0.4, 0.3]))
+        frame = frame.with_columns(where(rng.random(rows) < 0.5, quality).alias("Quality"))
     frame.write_csv(path)
 
 
@@ -160,8 +187,10 @@ def child(step: str, url: str, csv: Path, rows: int) -> dict[str, object]:
         from db.importing.mapping import parse_mapping
         from db.importing.run import RunOptions, import_csv
 
+        rated_by = step.removeprefix("import-rated-") if step.startswith("import-rated-") else None
         started = time.perf_counter()
-        result = import_csv(engine, csv, parse_mapping(MAPPING), options=RunOptions(actor=OPERATOR))
+        mapping = parse_mapping(mapping_text(rated_by))
+        result = import_csv(engine, csv, mapping, options=RunOptions(actor=OPERATOR))
         seconds = time.perf_counter() - started
         if not result.ok:
             raise SystemExit(f"the import was refused: {result.describe()[:2000]}")
@@ -230,6 +259,8 @@ def migrated(url: str) -> str:
 def run_backend(backend: str, args: argparse.Namespace, csv: Path, folder: Path) -> list[tuple[str, list]]:
     database = postgres_database if backend == "PostgreSQL" else sqlite_database
     steps = ["first import", "re-import"]
+    if args.rated:
+        steps += ["first import, rated", "re-import, rated"]
     if args.reference in ("read_csv", "both"):
         steps.append("polars.read_csv")
     if args.reference in ("seed", "both"):
@@ -240,6 +271,12 @@ def run_backend(backend: str, args: argparse.Namespace, csv: Path, folder: Path)
             migrated(url)
             results["first import"].append(measure("import", url, csv, args.rows))
             results["re-import"].append(measure("import", url, csv, args.rows))
+        if args.rated:
+            with database(folder, run, "rated") as url:
+                migrated(url)
+                rated = f"import-rated-{args.rated_by}"
+                results["first import, rated"].append(measure(rated, url, csv, args.rows))
+                results["re-import, rated"].append(measure(rated, url, csv, args.rows))
         if "polars.read_csv" in results:
             results["polars.read_csv"].append(measure("read_csv", "", csv, args.rows))
         if "seed_demo" in results:
@@ -253,19 +290,31 @@ def run_backend(backend: str, args: argparse.Namespace, csv: Path, folder: Path)
 def print_table(backend: str, rows: int, results: list[tuple[str, list]]) -> None:
     medians = {step: statistics.median(float(r["seconds"]) for r in runs) for step, runs in results}
     print(f"\n{backend}, {rows:,} rows, median of {len(results[0][1])} runs")
-    print(f"| {'step':<16} | {'median s':>8} | {'runs (s)':<22} | {'peak RSS MB':>11} | {'runs (MB)':<22} |")
-    print(f"|{'-' * 18}|{'-' * 10}|{'-' * 24}|{'-' * 13}|{'-' * 24}|")
+    print(f"| {'step':<19} | {'median s':>8} | {'runs (s)':<22} | {'peak RSS MB':>11} | {'runs (MB)':<22} |")
+    print(f"|{'-' * 21}|{'-' * 10}|{'-' * 24}|{'-' * 13}|{'-' * 24}|")
     for step, runs in results:
         seconds = [float(r["seconds"]) for r in runs]
         peaks = [float(r["peak_mb"]) for r in runs]
         print(
-            f"| {step:<16} | {statistics.median(seconds):>8.1f} | {' / '.join(f'{s:.1f}' for s in seconds):<22} "
+            f"| {step:<19} | {statistics.median(seconds):>8.1f} | {' / '.join(f'{s:.1f}' for s in seconds):<22} "
             f"| {statistics.median(peaks):>11,.0f} | {' / '.join(f'{p:,.0f}' for p in peaks):<22} |"
         )
-    print(f"what the import did: {results[0][1][-1]['detail']}; re-import: {results[1][1][-1]['detail']}")
+    done = dict(results)
+    print(
+        f"what the import did: {done['first import'][-1]['detail']}; re-import: {done['re-import'][-1]['detail']}"
+    )
+    if "first import, rated" in done:
+        print(
+            f"rated: {done['first import, rated'][-1]['detail']}; "
+            f"re-import: {done['re-import, rated'][-1]['detail']}"
+        )
+        for step in ("first import", "re-import"):
+            plain, rated = medians[step], medians[f"{step}, rated"]
+            print(f"{step}: rated {rated:.1f} s against {plain:.1f} s unrated ({rated - plain:+.1f} s)")
     for reference in ("polars.read_csv", "seed_demo"):
         if reference in medians:
-            ratios = ", ".join(f"{step} {medians[step] / medians[reference]:.1f}x" for step, _ in results[:2])
+            measured = [step for step, _ in results if step in ("first import", "first import, rated")]
+            ratios = ", ".join(f"{step} {medians[step] / medians[reference]:.1f}x" for step in measured)
             print(f"relative to {reference} of the same rows ({medians[reference]:.1f} s): {ratios}")
 
 
@@ -278,6 +327,8 @@ def main() -> None:
     parser.add_argument("--reference", choices=("read_csv", "seed", "both", "none"), default="read_csv")
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL (HUDDLE_TEST_PG, trust)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite (with --postgres)")
+    parser.add_argument("--rated", action="store_true", help="also import with half the rows rated")
+    parser.add_argument("--rated-by", choices=("owner", "imported"), default="owner")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--csv", default="", help=argparse.SUPPRESS)
@@ -290,7 +341,7 @@ def main() -> None:
         folder = Path(name)
         csv = folder / "crm-export.csv"
         started = time.perf_counter()
-        write_csv(args.rows, csv)
+        write_csv(args.rows, csv, rated=args.rated)
         size = csv.stat().st_size / 2**20
         print(
             f"wrote {csv.name}: {args.rows:,} rows, {size:,.0f} MB in {time.perf_counter() - started:.1f} s"

@@ -78,6 +78,13 @@ BAD_MAPPINGS = [
     ("rating-boolean", _with('[rating]\ncolumn = "Rating"\n[rating.values]\nWarm = true'), "[rating.values] 'Warm' = True: must be a whole number"),
     ("rating-values-clash", _with('[rating]\ncolumn = "Rating"\n[rating.values]\nHot = 5\nHOT = 4'), "'Hot' = 5 and 'HOT' = 4: values match ignoring case"),
     ("rating-without-owner", GOOD.replace('owner = "Owner"', "") + '[rating]\ncolumn = "Rating"', "[rating] needs [columns] owner"),
+    ("rating-rater-blank", _with('[rating]\ncolumn = "Rating"\nrater = " "'), '[rating] rater must be text, e.g. rater = "..."'),
+    ("rating-rater-not-text", _with('[rating]\ncolumn = "Rating"\nrater = 5'), "[rating] rater must be text"),
+    ("rating-without-owner-or-rater", GOOD.replace('owner = "Owner"', "") + '[rating]\ncolumn = "Rating"', 'name who rated, e.g. rater = "Imported rating"'),
+    ("attribute-is-a-field", _with('[attributes]\n"Sector" = "industry"'), "[attributes] 'Sector' = 'industry': 'industry' is the name of a lead field; map the column in [columns] if it is that field, or give the attribute another name, e.g. 'crm_industry'"),
+    ("attribute-is-a-mapping-field", _with('[attributes]\n"Deal owner" = "owner"'), "'owner' is the name of a lead field"),
+    ("attribute-is-a-count-field", _with('[attributes]\n"Views" = "page_views"'), "'page_views' is the name of a lead field"),
+    ("attribute-is-a-field-in-capitals", _with('[attributes]\n"Land" = " Country "'), "'Country' is the name of a lead field"),
     ("attribute-without-name", _with('[attributes]\n"Company" = " "'), "[attributes] 'Company' must name the attribute"),
     ("attribute-twice", _with('[attributes]\n"Company" = "company"\n"Account" = "company"'), "[attributes] 'Company' and 'Account' both fill the attribute 'company'"),
     ("table-not-a-table", 'read = "fast"\n' + GOOD, "read must be a table, e.g. [read]"),
@@ -97,6 +104,30 @@ def test_the_good_base_parses() -> None:
     assert mapping == Mapping(
         source_name="crm", source_label="crm", columns={"external_id": "Id", "owner": "Owner"}
     )
+
+
+def test_a_rating_may_name_its_rater_instead_of_the_owner() -> None:
+    text = GOOD.replace('owner = "Owner"', "") + '[rating]\ncolumn = "Quality"\nrater = " Imported rating "'
+    mapping = parse_mapping(text)
+    assert mapping.rating == RatingColumn("Quality", {}, "Imported rating")
+    assert mapping.rating.by_imported_rater()
+    assert parse_mapping(mapping_to_toml(mapping)) == mapping
+    named = parse_mapping(_with('[rating]\ncolumn = "Quality"\nrater = "dana"'))
+    assert named.rating == RatingColumn("Quality", {}, "dana")
+    assert not named.rating.by_imported_rater()
+
+
+def test_attributes_may_hold_names_close_to_a_field() -> None:
+    mapping = parse_mapping(_with('[attributes]\n"Sector" = "industry_detail"\n"Job" = "job_title"'))
+    assert mapping.attributes == {"Sector": "industry_detail", "Job": "job_title"}
+
+
+def test_no_built_in_import_keeps_an_attribute_named_as_a_field() -> None:
+    from db.importing import maven, olist
+    from db.importing.mapping import FIELD_NAMES
+
+    kept = (*olist.TEXT_ATTRIBUTES, *olist.BOOLEAN_COLUMNS, *olist.NUMBER_COLUMNS, *maven.ATTRIBUTES)
+    assert not FIELD_NAMES & {name.casefold() for name in kept}
 
 
 EXAMPLES = sorted((PROJECT_ROOT / "mappings").glob("*.toml"))
@@ -174,11 +205,12 @@ def mappings(draw: st.DrawFn) -> Mapping:
         | st.just(OutcomeColumn(None, {}, closed_means or "won"))
     )
     rating = None
-    if "owner" in columns:
+    rater = draw(st.none() | headers | st.just("Imported rating"))
+    if "owner" in columns or rater is not None:
         rating_values = draw(
             st.dictionaries(texts, st.integers(1, 5), max_size=3).filter(_distinct_ignoring_case)
         )
-        rating = draw(st.none() | st.just(RatingColumn(draw(headers), rating_values)))
+        rating = draw(st.none() | st.just(RatingColumn(draw(headers), rating_values, rater)))
     attribute_names = draw(st.lists(headers, unique=True, max_size=3))
     attributes = {draw(headers): name for name in attribute_names}
     name = draw(source_names)
