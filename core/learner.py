@@ -51,6 +51,7 @@ SEED = 20_261_206
 PRIOR_LEADS = 20.0  # the evidence table's shrunk rate, as core.tuning's
 MAX_THIN_VALUES = 20  # rare text values listed per attribute (marked not enough), the most common first
 MAX_ITERATIONS = 300
+OURS = ("created_at", "good")  # the learner's own columns, never a feature
 # The same columns as core.tuning's evidence table (kept here so that core.tuning may import this module).
 EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
     "attribute": pl.String(),
@@ -112,15 +113,17 @@ def evidence_value(rule: Rule) -> str:
 
 def learning_rows(evidence: pl.DataFrame, features: Sequence[Feature], learn_until: datetime) -> pl.DataFrame:
     """The leads created before `learn_until` with evidence, oldest first: `created_at`, `good` and each
-    feature the frame has (text as String, blank read as missing; numbers as Float64, non-numbers missing)."""
+    feature the frame has, once (text as String, blank read as missing; numbers as Float64, non-numbers
+    missing). Values are read as a rule reads them (core.criteria), so what is fitted is what will score."""
+    names = dict.fromkeys(f.name for f in features if f.name in evidence.columns and f.name not in OURS)
+    kinds = {f.name: f.kind for f in reversed(features)}  # the first kind given for a name
     columns = [
         (
-            pl.col(f.name).cast(pl.String).str.strip_chars().replace("", None)
-            if f.kind == "text"
-            else pl.col(f.name).cast(pl.Float64, strict=False)
+            pl.col(name).cast(pl.String).replace("", None)
+            if kinds[name] == "text"
+            else pl.col(name).cast(pl.Float64, strict=False)
         )
-        for f in features
-        if f.name in evidence.columns
+        for name in names
     ]
     return (
         evidence.filter((pl.col("created_at") < learn_until) & pl.col("good").is_not_null())
@@ -154,7 +157,7 @@ def _readable(number: float) -> float:
 def band_edges(values: pl.Series, bands: int) -> list[float]:
     """The edges that cut `values` into at most `bands` bands: the values at the 1/bands, 2/bands, ...
     quantiles (a value of the data, the lower one between two), readable, each once, ascending."""
-    known = values.drop_nulls()
+    known = values.filter(values.is_finite())
     if known.is_empty() or bands < 2:
         return []
     edges = {_readable(float(known.quantile(k / bands, "lower"))) for k in range(1, bands)}  # type: ignore[arg-type]
@@ -183,7 +186,7 @@ def band_rules(name: str, edges: Sequence[float], *, whole: bool) -> list[Rule]:
 
 def number_candidates(rows: pl.DataFrame, name: str, *, bands: int, min_count: int) -> list[Candidate]:
     """The bands of a number attribute with at least one lead, lowest first."""
-    known = rows[name].drop_nulls()
+    known = rows[name].filter(rows[name].is_finite())
     whole = bool(known.is_empty() or (known == known.round(0)).all())
     rules = band_rules(name, band_edges(known, bands), whole=whole)
     if not rules:
@@ -202,18 +205,16 @@ def number_candidates(rows: pl.DataFrame, name: str, *, bands: int, min_count: i
     return found
 
 
-def candidates(
-    rows: pl.DataFrame, features: Sequence[Feature], *, min_count: int, bands: int
-) -> list[Candidate]:
-    """Every text value and number band of the features the rows have, in the features' order."""
+def candidates(rows: pl.DataFrame, *, min_count: int, bands: int) -> list[Candidate]:
+    """Every text value and number band of the features of `learning_rows`, in the features' order."""
     found: list[Candidate] = []
-    for feature in features:
-        if feature.name not in rows.columns:
+    for name, dtype in rows.schema.items():
+        if name in OURS:
             continue
-        if feature.kind == "text":
-            found += text_candidates(rows, feature.name, min_count=min_count)
+        if dtype == pl.String:
+            found += text_candidates(rows, name, min_count=min_count)
         else:
-            found += number_candidates(rows, feature.name, bands=bands, min_count=min_count)
+            found += number_candidates(rows, name, bands=bands, min_count=min_count)
     return found
 
 
@@ -267,18 +268,18 @@ def both_outcomes(good: np.ndarray) -> bool:
     return bool(good.any() and not good.all())
 
 
-def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray) -> float:
+def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray, model: LogisticRegression) -> float:
     """The C of C_GRID whose model, fitted on the older OLDER_SHARE of the rows (in time order), predicts
-    the newer rest best (lowest log loss; ties to the stronger shrinkage)."""
+    the newer rest best (lowest log loss; ties to the stronger shrinkage). Each fit of `model` starts from
+    the last one's points (a few iterations instead of twenty)."""
     from sklearn.metrics import log_loss
 
     cut = int(len(good) * OLDER_SHARE)
     older, newer = good[:cut], good[cut:]
     if not (both_outcomes(older) and both_outcomes(newer)):
         return DEFAULT_C
-    model = _model(C_GRID[0])
     best, best_loss = DEFAULT_C, math.inf
-    for c in C_GRID:  # strongest shrinkage first, each fit starting from the last one's points
+    for c in C_GRID:
         model.set_params(C=c)
         _fit(model, matrix[:cut], older)
         loss = float(log_loss(newer, model.predict_proba(matrix[cut:])[:, 1], labels=[False, True]))
@@ -288,10 +289,10 @@ def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray) -> float:
 
 
 def fitted_points(
-    matrix: sparse.csr_matrix, good: np.ndarray, c: float, per_logit: float
+    matrix: sparse.csr_matrix, good: np.ndarray, model: LogisticRegression, per_logit: float
 ) -> tuple[list[int], float]:
-    """Whole points per column (per_logit per unit of log-odds) and the intercept, fitted with C = c."""
-    model = _fit(_model(c), matrix, good)
+    """Whole points per column (per_logit per unit of log-odds) and the intercept, `model` fitted."""
+    model = _fit(model, matrix, good)
     return [round(per_logit * float(w)) for w in model.coef_[0]], float(model.intercept_[0])
 
 
@@ -354,7 +355,7 @@ def learn_rules(
     if rows.is_empty():
         return _nothing([], None)
     baseline = float(rows["good"].mean())  # type: ignore[arg-type]
-    found = candidates(rows, features, min_count=min_count, bands=bands)
+    found = candidates(rows, min_count=min_count, bands=bands)
     columns = [i for i, c in enumerate(found) if c.enough]
     if not columns or not both_outcomes(rows["good"].to_numpy()):
         return _nothing(found, baseline)
@@ -362,11 +363,13 @@ def learn_rules(
     good = sample["good"].to_numpy()
     chosen = [found[i] for i in columns]
     matrix = design(sample, chosen)
-    c = choose_regularisation(matrix, good)
-    points, intercept = fitted_points(matrix, good, c, points_per_logit)
+    model = _model(C_GRID[0])
+    c = choose_regularisation(matrix, good, model)
+    model.set_params(C=c)
+    points, intercept = fitted_points(matrix, good, model, points_per_logit)
     kept = worth_stating(chosen, points, min_points=min_points, max_rules=max_rules)
     if kept:  # once more on the kept rules alone: the points the version's rules earn without the others
-        refit, intercept = fitted_points(matrix[:, kept], good, c, points_per_logit)
+        refit, intercept = fitted_points(matrix[:, kept], good, _model(c), points_per_logit)
         final = dict(zip(kept, refit, strict=True))
         kept = worth_stating(
             chosen, [final.get(i, 0) for i in range(len(chosen))], min_points=min_points, max_rules=max_rules

@@ -242,3 +242,27 @@ def test_a_large_window_is_sampled_by_outcome_the_same_way_each_time() -> None:
 def test_a_feature_is_text_or_number() -> None:
     with pytest.raises(ValueError, match="text or number"):
         Feature("job", "date")
+
+
+def test_each_rule_fires_for_the_leads_its_evidence_counts() -> None:
+    # What is fitted is what will score: a text attribute stored as numbers (plan 1-3), one with padded
+    # values, a number attribute stored as text with a non-number in it, and one with an infinity.
+    leads = _synthetic(3000, seed=9).with_columns(
+        pl.col("job").replace_strict({"A": 1, "B": 2, "C": 3}, return_dtype=pl.Int64).alias("plan"),
+        (pl.lit(" ") + pl.col("job")).alias("padded"),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("n/a"))
+        .otherwise(pl.col("visits").cast(pl.String))
+        .alias("visits_text"),
+        pl.when(pl.int_range(pl.len()) == 1).then(float("inf")).otherwise(pl.col("noise")).alias("noise"),
+    )
+    features = [Feature("plan", "text"), Feature("padded", "text"), Feature("visits_text", "number"),
+                Feature("noise", "number"), Feature("plan", "text"), Feature("good", "text")]  # fmt: skip
+    learned = learn_rules(leads, features, learn_until=AFTER_ALL, min_points=1, max_rules=100)
+    assert {r.attribute for r in learned.rules} >= {"plan", "padded", "visits_text"}
+    counts = {(a, v): c for a, v, c in learned.evidence.select("attribute", "value", "count").iter_rows()}
+    for rule in learned.rules:
+        fired = leads.filter(rule.condition(leads.schema[rule.attribute])).height
+        assert fired == counts[(rule.attribute, evidence_value(rule))], rule
+    assert "good" not in set(learned.evidence["attribute"])
+    assert not learned.evidence.select("attribute", "value").is_duplicated().any()
