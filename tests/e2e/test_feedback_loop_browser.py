@@ -6,7 +6,6 @@ force."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from db.models import Lead, LeadRating, User
 from db.tuning import run_tuning
 from tests.e2e.conftest import screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
-from tests.e2e.test_rate_leads_browser import _waiting
+from tests.e2e.test_rate_leads_browser import _waiting, copy_with_grace
 from ui.criteria import WINDOW_DAYS
 
 pytestmark = pytest.mark.e2e
@@ -42,12 +41,10 @@ class Server:
 
 @pytest.fixture
 def own_server(demo_database: str, tmp_path: Path) -> Iterator[Server]:
-    """A server on a copy of the demo database: this test rates, proposes and approves."""
-    source = sqlite3.connect(demo_database.removeprefix("sqlite:///"))
-    with sqlite3.connect(tmp_path / "huddle.db") as copy:
-        source.backup(copy)
-    source.close()
-    url = f"sqlite:///{tmp_path / 'huddle.db'}"
+    """A server on a copy of the demo database: this test rates, proposes and approves. Its rating queue
+    keeps unrated MQLs a year past the rating days, so the rep's oldest-first queue reaches back into the
+    tuning's learning window (the default window holds only recent MQLs, which the tuning tests on)."""
+    url = copy_with_grace(demo_database, tmp_path, 365)
     with streamlit_server(url) as base:
         yield Server(base, url)
 
