@@ -29,7 +29,7 @@ from db.importing.maven import FILES as MAVEN_FILES
 from db.importing.maven import batch_from_maven
 from db.importing.olist import batch_from_olist
 from db.importing.reader import InputFile, read_table
-from db.importing.upsert import ImportCounts, apply_plan, plan_import, planned_counts
+from db.importing.upsert import ImportCounts, apply_plan, plan_import, planned_counts, ratings_to_write
 from db.models import ImportRun, User, utcnow
 from db.progress import ProgressFn, no_progress
 
@@ -240,7 +240,8 @@ def _build_and_write(
 def _plan_and_write(engine: Engine, batch: LeadBatch, dry_run: bool, progress: ProgressFn) -> ImportCounts:
     if dry_run:
         with read_session(engine) as session:
-            return planned_counts(batch, plan_import(session, engine, batch, progress))
+            plan = plan_import(session, engine, batch, progress)
+            return planned_counts(batch, plan, ratings_to_write(engine, batch.source.name, plan))
     with write_session(engine) as session:
         return apply_plan(session, batch, plan_import(session, engine, batch, progress), progress)
 

@@ -511,8 +511,31 @@ def apply_plan(
     return counts
 
 
-def planned_counts(batch: LeadBatch, plan: ImportPlan) -> ImportCounts:
-    """What apply_plan would report, for a dry run."""
+HELD_RATINGS_SCHEMA: dict[str, pl.DataType] = {
+    "lead_id": pl.Int64(),
+    "rater_id": pl.Int64(),
+    "stars": pl.Int64(),
+}
+
+
+def ratings_to_write(engine: Engine, source: str, plan: ImportPlan) -> int:
+    """How many of the plan's ratings the database lacks or holds with other stars: what a dry run says
+    the import would write (the import itself finds them in bulk, db/importing/ratings.py)."""
+    known = plan.ratings.filter(pl.col("lead_id").is_not_null() & (pl.col("rater_id") > 0))
+    if known.is_empty():
+        return plan.ratings.height
+    sql = (
+        "SELECT lead_ratings.lead_id, lead_ratings.rater_id, lead_ratings.stars FROM lead_ratings "  # noqa: S608
+        "JOIN leads ON leads.id = lead_ratings.lead_id "
+        + "WHERE leads.source_system = '{}'".format(source.replace("'", "''"))
+    )
+    held = read_query(engine, sql, HELD_RATINGS_SCHEMA)
+    same = known.join(held, on=["lead_id", "rater_id", "stars"], how="semi").height
+    return plan.ratings.height - same
+
+
+def planned_counts(batch: LeadBatch, plan: ImportPlan, ratings_written: int | None = None) -> ImportCounts:
+    """What apply_plan would report, for a dry run (`ratings_written`: from ratings_to_write)."""
     return ImportCounts(
         rows_read=batch.rows_read,
         created=plan.new_leads.height,
@@ -520,5 +543,5 @@ def planned_counts(batch: LeadBatch, plan: ImportPlan) -> ImportCounts:
         unchanged=plan.unchanged,
         users_created=plan.users_created,
         teams_created=sum(1 for v in plan.team_ids.values() if v is None),
-        ratings_written=plan.ratings.height,
+        ratings_written=plan.ratings.height if ratings_written is None else ratings_written,
     )

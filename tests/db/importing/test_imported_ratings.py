@@ -201,15 +201,18 @@ def test_a_re_import_adds_nothing_and_a_changed_rating_adds_one_history_row(db_e
         ("A5", 3, "ann.lee"),
         ("A6", 5, "cy.dee"),
     ]
+    dry = run(db_engine, mapping(), dry_run=True)
+    assert dry.counts is not None and dry.counts.ratings_written == 0
     before = snapshot(db_engine)
     again = run(db_engine, mapping())
     assert again.counts is not None and again.counts.ratings_written == 0
     assert_nothing_but_the_log_changed(db_engine, before, "done")
     with Session(db_engine) as session:
         first_rated = session.exec(select(LeadRating.created_at).order_by(LeadRating.id)).all()  # type: ignore[arg-type]
-    changed = run(
-        db_engine, mapping(), CSV.replace("A2,2026-01-06,Ann Lee,Low", "A2,2026-01-06,Ann Lee,High")
-    )
+    other_stars = CSV.replace("A2,2026-01-06,Ann Lee,Low", "A2,2026-01-06,Ann Lee,High")
+    dry = run(db_engine, mapping(), other_stars, dry_run=True)
+    assert dry.counts is not None and dry.counts.ratings_written == 1
+    changed = run(db_engine, mapping(), other_stars)
     assert changed.counts is not None and changed.counts.ratings_written == 1
     assert history(db_engine) == [*first, ("A2", 5, ["imported"], None, "ann.lee")]
     assert ratings(db_engine)["A2"] == ("ann.lee", 5, ["imported"])
