@@ -8,6 +8,7 @@ from ui.criteria import (
     active_version,
     criteria_versions,
     drafts_section,
+    goal_picker,
     history_section,
     learning_notice,
     show_active,
@@ -27,16 +28,17 @@ show_flash()
 listed = criteria_versions()
 active = active_version(listed)
 show_active(active)
-key = tuning_key(active)
+goal, keep = goal_picker()
+key = tuning_key(active, goal, keep)
 learning = targeting_data(key)
 data = learning.data
 
 st.subheader("What the evidence says")
 if not learning.ready:
     learning_notice(key)  # the sections below that need the tuning appear once it is learnt
+elif learning.problem:
+    st.error(learning.problem, icon=":material/error:")
 else:
-    if learning.problem:
-        st.error(learning.problem, icon=":material/error:")
     show_evidence(data)
     st.subheader("The suggestion")
     show_suggestion(data)

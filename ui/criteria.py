@@ -17,6 +17,7 @@ import polars as pl
 import streamlit as st
 
 from core.criteria import ATTRIBUTE_LABELS, OPERATORS, Criteria
+from core.goals import DEFAULT_KEEP, Goal
 from core.targeting import (
     backtest_rows,
     criteria_from_rows,
@@ -42,7 +43,15 @@ from db.criteria import (
 )
 from db.engine import read_session
 from db.models import Role, User
-from db.tuning import active_criteria, load_raters, load_ratings, load_tuning_leads, tune_logged
+from db.tuning import (
+    NoCommitment,
+    active_criteria,
+    committed_per_month,
+    load_raters,
+    load_ratings,
+    load_tuning_leads,
+    tune_logged,
+)
 from ui.auth import CurrentUser
 from ui.data import CACHE_SECONDS, forget_loaded_data, generation
 from ui.db import act_as, database_url, engine
@@ -66,6 +75,8 @@ class TuningKey:
     generation: int
     evidence: tuple[int, int, str]  # leads, ratings, last rating change
     window_days: int = WINDOW_DAYS
+    goal: str | None = None  # core.goals.Goal's value; None: the default goal for the data
+    keep: float = DEFAULT_KEEP
 
 
 @dataclass(frozen=True)
@@ -86,10 +97,45 @@ def active_version(listed: list[VersionView]) -> VersionView | None:
     return next((v for v in listed if v.status == "active"), None)
 
 
-def tuning_key(active: VersionView | None) -> TuningKey:
+def tuning_key(active: VersionView | None, goal: Goal | None = None, keep: float = DEFAULT_KEEP) -> TuningKey:
     with read_session(engine()) as session:
         stamp = evidence_stamp(session)
-    return TuningKey(database_url(), active.id if active else None, generation(), stamp)
+    return TuningKey(
+        database_url(), active.id if active else None, generation(), stamp,
+        goal=goal.value if goal else None, keep=keep,
+    )  # fmt: skip
+
+
+GOAL_CHOICES: dict[str, str] = {
+    "default": "The usual goal for this data",
+    Goal.volume.value: "Keep the MQL volume",
+    Goal.committed.value: "Hit the SLA's committed MQLs",
+    Goal.wins.value: "Keep won deals with the fewest MQLs",
+}
+GOAL_HELP = (
+    "What the suggested threshold pursues. The usual goal keeps the MQL volume when the version in force "
+    "selects, and keeps 90% of won deals (and won revenue) with the fewest MQLs when no version is in force "
+    "or it lets 90% of leads or more through."
+)
+
+
+def goal_picker() -> tuple[Goal | None, float]:
+    """The goal both sides agree the suggestion pursues, and for *wins* the share of won deals to keep."""
+    left, right = st.columns([2, 1])
+    with left:
+        picked = st.selectbox(
+            "Goal of the suggestion", list(GOAL_CHOICES), format_func=GOAL_CHOICES.__getitem__,
+            key="criteria_goal", help=GOAL_HELP,
+        )  # fmt: skip
+    goal = None if picked in (None, "default") else Goal(picked)
+    keep = DEFAULT_KEEP
+    if goal is Goal.wins:
+        with right:
+            percent = st.slider(
+                "Share of won deals to keep", 50, 100, 90, step=5, format="%d%%", key="criteria_keep"
+            )
+            keep = percent / 100
+    return goal, keep
 
 
 def learn_targeting(key: TuningKey) -> Targeting | None:
@@ -99,7 +145,12 @@ def learn_targeting(key: TuningKey) -> Targeting | None:
         return None
     ratings, raters = load_ratings(engine()), load_raters(engine())
     current = active_criteria(engine()) or Criteria(rules=(), threshold=0)
-    tuning = tune_logged(leads, ratings, raters, current, window_days=key.window_days)
+    goal = Goal(key.goal) if key.goal else None
+    committed = committed_per_month(engine()) if goal is Goal.committed else None
+    tuning = tune_logged(
+        leads, ratings, raters, current, window_days=key.window_days, goal=goal, keep=key.keep,
+        committed=committed,
+    )  # fmt: skip
     return Targeting(tuning, replay_evidence(leads, ratings, raters))
 
 
@@ -152,6 +203,8 @@ def targeting_data(key: TuningKey, wait_seconds: float | None = None) -> Learnin
         return Learning(True, job.result(timeout=WAIT_SECONDS if wait_seconds is None else wait_seconds))
     except FutureTimeout:
         return Learning(False)
+    except NoCommitment as error:
+        return Learning(True, None, f"{error}, or pick another goal.")
     except Exception as error:  # shown on the page and logged; the next viewer tries again
         logger.exception("tuning failed for %s", key)
         return Learning(True, None, f"The suggestion could not be learnt: {error}")
@@ -260,7 +313,7 @@ def show_suggestion(data: Targeting | None) -> None:
     st.markdown(f"**{plain(tuning.summary())}**")
     st.caption(
         f"Both versions replayed on the leads created from {tuning.learn_until:%b %d, %Y} to "
-        f"{tuning.test_until:%b %d, %Y} (not used to learn). The threshold keeps the MQL volume."
+        f"{tuning.test_until:%b %d, %Y} (not used to learn)."
     )
     st.dataframe(backtest_rows(tuning.before, tuning.after), hide_index=True, width="stretch")
     changes, reasons = rule_changes(tuning.current, tuning.proposed), suggestion_reasons(tuning)

@@ -296,3 +296,32 @@ def test_one_tuning_per_data_version_is_shared_and_a_failure_is_tried_again() ->
         jobs.job(criteria_ui.TuningKey("sqlite:///x.db", None, generation, (0, 0, ""))).result(timeout=30)
     assert jobs.job(key).result(timeout=30) is None  # generation 1 was dropped (keep=2): learnt anew
     assert calls == [1, 1, 2, 3, 1]
+
+
+def test_the_people_who_sign_pick_the_goal_and_the_summary_names_it(app_env: str) -> None:
+    at = _page("marketer")
+    assert not at.exception, at.exception
+    goal = next(s for s in at.selectbox if s.label == "Goal of the suggestion")
+    assert goal.value == "default"
+    goal.set_value("wins").run()
+    assert not at.exception, at.exception
+    keep = next(s for s in at.slider if s.label == "Share of won deals to keep")
+    keep.set_value(80).run()
+    assert not at.exception, at.exception
+    assert "Goal\\: keep 80% of won deals with the fewest MQLs" in _markdown(at)
+    next(s for s in at.selectbox if s.label == "Goal of the suggestion").set_value("volume").run()
+    assert "Goal\\: keep the MQL volume of the version in force" in _markdown(at)
+    assert not [s for s in at.slider if s.label == "Share of won deals to keep"]
+
+
+def test_the_committed_goal_without_an_sla_says_where_to_set_it(fresh_app_env: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(fresh_app_env.removeprefix("sqlite:///")) as connection:
+        connection.execute("DELETE FROM sla_settings")
+    at = _page("marketer")
+    next(s for s in at.selectbox if s.label == "Goal of the suggestion").set_value("committed").run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert "No SLA is in force" in error.value and "SLA settings page" in error.value
+    assert not [d for d in at.dataframe if "Your version" in d.value.columns]  # nothing half-shown
