@@ -25,13 +25,14 @@ others), so a value the current version keeps out gains points only when the few
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
-from core.criteria import ATTRIBUTE_LABELS, COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
+from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, attribute_label, score_leads
 from core.goals import (
     DEFAULT_KEEP,
     Goal,
@@ -41,6 +42,7 @@ from core.goals import (
     threshold_for_goal,
 )
 from core.goals import threshold_for_volume as threshold_for_volume  # found here before core.goals was
+from core.learner import Feature, learn_rules
 from core.stats import NO_AUC, Auc, Rate, rate, roc_auc
 
 MIN_COUNT = 30
@@ -226,16 +228,25 @@ def propose(
     goal: Goal = Goal.volume,
     keep: float = DEFAULT_KEEP,
     committed: int | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> Criteria:
-    """The current rules given the points the evidence says they deserve (see suggested_rules), at the
-    threshold that pursues `goal` on the learning window (core.goals.threshold_for_goal)."""
-    rules = tuple(suggested_rules(table, current))
+    """`rules` (by default the current rules given the points the evidence says they deserve, see
+    suggested_rules) at the threshold that pursues `goal` on the learning window
+    (core.goals.threshold_for_goal)."""
+    chosen = tuple(suggested_rules(table, current) if rules is None else rules)
     learning = evidence.filter(pl.col("created_at") < learn_until)
     threshold = threshold_for_goal(
-        learning, rules, goal, current=current, learn_until=learn_until, keep=keep, committed=committed,
+        learning, chosen, goal, current=current, learn_until=learn_until, keep=keep, committed=committed,
         volume=volume,
     )  # fmt: skip
-    return Criteria(rules, threshold)
+    return Criteria(chosen, threshold)
+
+
+def lead_features(leads: pl.DataFrame) -> list[Feature]:
+    """The lead's own targeting fields the frame holds: what is learnt from when no catalogue says more."""
+    return [Feature(name, "text") for name in TEXT_ATTRIBUTES if name in leads.columns] + [
+        Feature(name, "number") for name in COUNT_ATTRIBUTES if name in leads.columns
+    ]
 
 
 @dataclass(frozen=True)
@@ -349,8 +360,12 @@ def tune(
     goal: Goal | None = None,
     keep: float = DEFAULT_KEEP,
     committed: int | None = None,
+    features: Sequence[Feature] | None = None,
 ) -> Tuning:
     """Learn on the leads created before the last `window_days` of the data, test on those days.
+
+    The rules are learnt jointly over `features` (core.learner; by default the lead's own targeting
+    fields, lead_features): every field and imported attribute the catalogue offers, in the app.
 
     The threshold pursues `goal` (core.goals; by default default_goal of the version in force): `keep` is
     the wins goal's share of won deals and revenue, `committed` the committed goal's MQLs a month, and
@@ -369,10 +384,16 @@ def tune(
     learning = evidence.filter(pl.col("created_at") < learn_until)
     if goal is None:
         goal = Goal.volume if volume is not None else default_goal(current, learning)
-    table = evidence_table(learning, current, min_count=min_count)
+    learned = learn_rules(
+        evidence, lead_features(leads) if features is None else features, learn_until=learn_until,
+        min_count=min_count,
+    )  # fmt: skip
+    # Nothing learnt (no evidence, or none that tells good from not good): the version's own rules stay.
+    rules = learned.rules or tuple(_merged(current.rules))
+    table = learned.evidence
     proposed = propose(
         evidence, current, table, learn_until=learn_until, volume=volume, goal=goal, keep=keep,
-        committed=committed,
+        committed=committed, rules=rules,
     )  # fmt: skip
     return Tuning(
         evidence=table,
@@ -388,5 +409,9 @@ def tune(
     )
 
 
+BAND = re.compile(r"^(≤|≥) -?[\d,.]+$|^-?[\d,.]+ to -?[\d,.]+$")  # a band of core.learner.evidence_value
+
+
 def describe_value(attribute: str, value: str) -> str:
-    return f"{ATTRIBUTE_LABELS.get(attribute, attribute)} {value if value[:1] in '≥≤' else 'is ' + value}"
+    """ "Job title is CTO", "Page views ≥ 5", "Time on website 60 to 300" (a band of the evidence table)."""
+    return f"{attribute_label(attribute)} {value if BAND.match(value) else 'is ' + value}"
