@@ -26,7 +26,12 @@ from db.sla import (
 )
 
 MONDAY = datetime(2026, 11, 16, 9, tzinfo=UTC)
-COMPANY_TERMS = {"mqls_per_month": 400, "follow_up_hours": 24, "rating_days": 3, "acceptance_target": 0.4}
+COMPANY_TERMS: dict[str, Any] = {
+    "mqls_per_month": 400,
+    "follow_up_hours": 24,
+    "rating_days": 3,
+    "acceptance_target": 0.4,
+}
 
 
 def _company(engine: Engine) -> dict[str, int]:
