@@ -288,12 +288,45 @@ def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray, model: Lo
     return best
 
 
-def fitted_points(
-    matrix: sparse.csr_matrix, good: np.ndarray, model: LogisticRegression, per_logit: float
-) -> tuple[list[int], float]:
-    """Whole points per column (per_logit per unit of log-odds) and the intercept, `model` fitted."""
+def fitted(
+    matrix: sparse.csr_matrix, good: np.ndarray, model: LogisticRegression
+) -> tuple[np.ndarray, float]:
+    """The log-odds per column and the intercept of `model` fitted to the rows."""
     model = _fit(model, matrix, good)
-    return [round(per_logit * float(w)) for w in model.coef_[0]], float(model.intercept_[0])
+    return np.array(model.coef_[0], dtype=np.float64), float(model.intercept_[0])
+
+
+def whole_points(weights: np.ndarray, per_logit: float) -> list[int]:
+    return [round(per_logit * float(w)) for w in weights]
+
+
+def weighted_median(values: Sequence[float], weights: Sequence[int]) -> float:
+    """The value at which half the weight lies at or below it (the lower one on a tie)."""
+    half = sum(weights) / 2
+    running = 0
+    for i in sorted(range(len(values)), key=lambda i: (values[i], i)):
+        running += weights[i]
+        if running >= half:
+            return values[i]
+    return 0.0
+
+
+def typical_at_zero(chosen: Sequence[Candidate], weights: np.ndarray, leads: int) -> np.ndarray:
+    """The weights with each attribute that every lead has exactly one column of (no missing or rare value,
+    no lead in two bands) shifted so that its typical lead (the weighted median) earns 0. Shifting every
+    value of such an attribute by the same amount changes no ranking; this shift states the fewest points
+    (a yes/no attribute becomes one rule, not +9 for yes and -9 for no)."""
+    shifted = weights.copy()
+    by_attribute: dict[str, list[int]] = {}
+    for i, candidate in enumerate(chosen):
+        by_attribute.setdefault(candidate.rule.attribute, []).append(i)
+    for indexes in by_attribute.values():
+        if sum(chosen[i].count for i in indexes) == leads:
+            typical = weighted_median(
+                [float(weights[i]) for i in indexes], [chosen[i].count for i in indexes]
+            )
+            shifted[indexes] -= typical
+    return shifted
 
 
 def _logit(p: float) -> float:
@@ -366,16 +399,17 @@ def learn_rules(
     model = _model(C_GRID[0])
     c = choose_regularisation(matrix, good, model)
     model.set_params(C=c)
-    points, intercept = fitted_points(matrix, good, model, points_per_logit)
+    weights, _ = fitted(matrix, good, model)
+    points = whole_points(typical_at_zero(chosen, weights, rows.height), points_per_logit)
     kept = worth_stating(chosen, points, min_points=min_points, max_rules=max_rules)
+    final: dict[int, int] = {}
+    intercept = _logit(baseline)
     if kept:  # once more on the kept rules alone: the points the version's rules earn without the others
-        refit, intercept = fitted_points(matrix[:, kept], good, _model(c), points_per_logit)
-        final = dict(zip(kept, refit, strict=True))
+        weights, intercept = fitted(matrix[:, kept], good, _model(c))
+        final = dict(zip(kept, whole_points(weights, points_per_logit), strict=True))
         kept = worth_stating(
             chosen, [final.get(i, 0) for i in range(len(chosen))], min_points=min_points, max_rules=max_rules
         )
-    else:
-        final = {}
     rules = tuple(
         Rule(chosen[i].rule.attribute, chosen[i].rule.operator, chosen[i].rule.value, final[i]) for i in kept
     )

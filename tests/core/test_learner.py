@@ -266,3 +266,32 @@ def test_each_rule_fires_for_the_leads_its_evidence_counts() -> None:
         assert fired == counts[(rule.attribute, evidence_value(rule))], rule
     assert "good" not in set(learned.evidence["attribute"])
     assert not learned.evidence.select("attribute", "value").is_duplicated().any()
+
+
+def test_a_yes_no_attribute_is_one_rule_for_its_less_usual_value() -> None:
+    # Every lead is yes or no, so both columns can shift by the same amount without changing any ranking:
+    # the usual value (no, 70% of the leads, the weighted median) reads 0 and yes carries the difference.
+    generator = np.random.default_rng(11)
+    consent = np.where(generator.random(2000) < 0.3, "yes", "no")
+    good = generator.random(2000) < np.where(consent == "yes", 0.7, 0.3)
+    learned = learn_rules(
+        _frame(good.tolist(), consent=consent.tolist()), [Feature("consent", "text")], learn_until=AFTER_ALL
+    )
+    assert [(r.attribute, r.value) for r in learned.rules] == [("consent", "yes")]
+    # log(0.7/0.3) - log(0.3/0.7) = 1.69 log-odds, about 34 points before shrinkage.
+    assert 25 <= learned.rules[0].points <= 40
+
+
+def test_a_pattern_of_the_older_leads_only_is_shrunk_hardest() -> None:
+    # `trap` tells good from bad in the older two thirds of the window and nothing in the newer third:
+    # the newer leads choose the strongest shrinkage; a signal that holds throughout chooses a weaker one.
+    generator = np.random.default_rng(10)
+    trap = generator.choice(np.array(["yes", "no"]), 3000)
+    older = np.arange(3000) < 2000
+    good = generator.random(3000) < np.where(older, np.where(trap == "yes", 0.8, 0.2), 0.5)
+    trapped = learn_rules(
+        _frame(good.tolist(), trap=trap.tolist()), [Feature("trap", "text")], learn_until=AFTER_ALL
+    )
+    steady = learn_rules(_synthetic(3000, seed=12), [Feature("job", "text")], learn_until=AFTER_ALL)
+    assert trapped.regularisation == C_GRID[0]
+    assert steady.regularisation > C_GRID[0]
