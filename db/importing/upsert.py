@@ -61,9 +61,8 @@ class ImportPlan:
     unchanged: int
     new_people: list[NewPerson]
     team_ids: dict[str, int | None]  # team name -> id (None: to be created)
-    ratings: (
-        pl.DataFrame
-    )  # external_id, lead_id (null for a new lead), rater_id (may be a placeholder), stars
+    # external_id, lead_id (null for a new lead), rater_id (may be a placeholder), stars
+    ratings: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     # The placeholder id of the pseudo-rater "Imported rating" when this import is the first to need it.
     new_imported_rater: int | None = None
