@@ -186,6 +186,13 @@ def load_lead_fields(
     return read_query(engine, sql, {name: LEAD_FIELD_SCHEMA[name] for name in wanted}, by_id=True)
 
 
+def _on_some_lead(attributes: pl.DataFrame) -> pl.DataFrame:
+    """The id and the attribute columns some lead has a value of."""
+    return attributes.select(
+        "id", *(name for name in attributes.columns[1:] if attributes[name].null_count() < attributes.height)
+    )
+
+
 def attribute_catalogue(
     engine: Engine, source_system: str | None = None, names: Sequence[str] | None = None
 ) -> pl.DataFrame:
@@ -193,10 +200,36 @@ def attribute_catalogue(
     attribute (sorted by key), over every lead or those of one source system; only `names` when given."""
     fields = load_lead_fields(engine, source_system, names)
     attributes = load_attribute_values(engine, source_system, names)
+    if names is not None:  # a named attribute no lead has is not in the catalogue, as when it is read whole
+        attributes = _on_some_lead(attributes)
     leads = max(fields.height, attributes.height)
     return pl.concat(
         [catalogue(fields.drop("id"), leads=leads), catalogue(attributes.drop("id"), leads=leads)]
     )
+
+
+def _typed(attributes: pl.DataFrame) -> pl.DataFrame:
+    """The attribute columns some lead has (an absent one's rules score 0), typed by their catalogue."""
+    present = _on_some_lead(attributes)
+    return typed_values(present, catalogue(present.drop("id"), leads=present.height))
+
+
+def decode_attributes(objects: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """`objects` ("id", "attributes": a lead's JSON text or null, as a query in a caller's transaction
+    reads them) as "id" and the attributes among `names`, typed as load_scoring_frame types them."""
+    keys = _keys_of(names)
+    lines = objects.select(
+        "id",
+        pl.when(pl.col("attributes").str.strip_chars_start().str.starts_with("{"))
+        .then(pl.col("attributes").str.replace_all("\n", " ", literal=True))
+        .otherwise(pl.lit("{}"))
+        .alias("object"),
+    )
+    parts = [
+        _decoded(part["id"], "\n".join(part["object"].to_list()), keys)
+        for part in lines.iter_slices(DECODE_ROWS)
+    ]
+    return _typed(pl.concat(parts) if parts else pl.DataFrame(schema=_frame_schema(keys)))
 
 
 def load_scoring_frame(
@@ -206,12 +239,7 @@ def load_scoring_frame(
     plus the imported attributes among `names` (say `criteria.attributes()`) typed by the catalogue:
     numbers as Float64, text as String. An attribute no lead has is simply absent (its rules score 0)."""
     fields = load_lead_fields(engine, source_system)
-    wanted = _keys_of(names)
-    if not wanted:
+    if not _keys_of(names):
         return fields
-    attributes = load_attribute_values(engine, source_system, names)
-    present = attributes.select(
-        "id", *(name for name in attributes.columns[1:] if attributes[name].null_count() < attributes.height)
-    )
-    typed = typed_values(present, catalogue(present.drop("id"), leads=present.height))
+    typed = _typed(load_attribute_values(engine, source_system, names))
     return fields.join(typed, on="id", how="left", maintain_order="left")

@@ -16,12 +16,23 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import bindparam, case, event, func, inspect, text, update
+from sqlalchemy import String, bindparam, case, cast, event, func, inspect, text, update
 from sqlmodel import Session, col, select
 
-from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, score_leads
+from core.attributes import catalogue, entries, rule_problem
+from core.criteria import (
+    COUNT_ATTRIBUTES,
+    LEAD_FIELDS,
+    NUMBER_OPERATORS,
+    TEXT_ATTRIBUTES,
+    Criteria,
+    Rule,
+    is_number,
+    score_leads,
+)
 from db import audit, clock
 from db.access import Actor, Operator, deny, person
+from db.attributes import LEAD_FIELD_SCHEMA, attribute_catalogue, decode_attributes
 from db.models import (
     CriteriaComment,
     CriteriaRule,
@@ -148,11 +159,23 @@ def _required_text(text: str | None, what: str) -> str:
     return cleaned
 
 
-def _checked_value(attribute: str, operator: str, value: Any) -> Any:
+def _whole_counts(attribute: str, values: Sequence[Any]) -> list[int]:
+    if any(isinstance(v, bool) or not is_number(v) or v < 0 or not float(v).is_integer() for v in values):
+        raise CriteriaRefused(f"{attribute} compares counts: give a whole number of 0 or more.")
+    return [int(v) for v in values]
+
+
+def _checked_value(attribute: str, operator: str, value: Any, kind: str = "text") -> Any:
+    """The rule's value cleaned for an attribute of `kind` (the catalogue's "number" or "text"): whole
+    numbers for the lead's counts, numbers for a number rule, trimmed text for a text one."""
     if attribute in COUNT_ATTRIBUTES and operator in ("gte", "lte", "eq", "ne"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise CriteriaRefused(f"{attribute} compares counts: give a whole number of 0 or more.")
-        return int(value)
+        return _whole_counts(attribute, [value])[0]
+    if attribute in COUNT_ATTRIBUTES and operator in ("in", "between"):
+        return _whole_counts(attribute, list(value))
+    if operator == "between":
+        return [value[0], value[1]]
+    if operator in NUMBER_OPERATORS:
+        return value
     if operator == "in":
         values = [str(v).strip() for v in value if str(v).strip()]
         if not values:
@@ -163,19 +186,44 @@ def _checked_value(attribute: str, operator: str, value: Any) -> Any:
     return str(value).strip()
 
 
-def validated_rules(rules: Sequence[Rule]) -> tuple[Rule, ...]:
-    """The rules, checked again through core.criteria.Rule, their values cleaned; CriteriaRefused if not."""
+def lead_field_catalogue() -> pl.DataFrame:
+    """The catalogue of the lead's own fields alone, without reading a lead: each always offered, with
+    its fixed kind (what validated_rules checks against when no catalogue is given)."""
+    return catalogue(pl.DataFrame(schema={n: d for n, d in LEAD_FIELD_SCHEMA.items() if n != "id"}), leads=0)
+
+
+def validated_rules(rules: Sequence[Rule], catalogue: pl.DataFrame | None = None) -> tuple[Rule, ...]:
+    """The rules, checked again through core.criteria.Rule and against the attribute catalogue (an
+    attribute it offers, an operator and value of its kind), their values cleaned; CriteriaRefused if
+    not. Without a catalogue only the lead's own fields are known."""
     if not rules:
         raise CriteriaRefused("A version needs at least one rule.")
+    known = entries(lead_field_catalogue() if catalogue is None else catalogue)
     checked = []
     for rule in rules:
         try:
+            entry = known.get(rule.attribute)
+            problem = rule_problem(rule, entry)
+            if problem is not None:
+                raise CriteriaRefused(f"Rule not valid: {problem}")
             Rule(rule.attribute, rule.operator, rule.value, rule.points)
-            value = _checked_value(rule.attribute, rule.operator, rule.value)
+            value = _checked_value(rule.attribute, rule.operator, rule.value, str((entry or {}).get("kind")))
             checked.append(Rule(rule.attribute, rule.operator, value, int(rule.points)))
+        except CriteriaRefused:
+            raise
         except (TypeError, ValueError) as error:
             raise CriteriaRefused(f"Rule not valid: {error}") from error
     return tuple(checked)
+
+
+def rules_catalogue(session: Session, rules: Sequence[Rule]) -> pl.DataFrame:
+    """The catalogue entries of the attributes `rules` read: the lead's own fields without reading a
+    lead, imported attributes from the data as it stands."""
+    imported = [r.attribute for r in rules if isinstance(r.attribute, str) and r.attribute not in LEAD_FIELDS]
+    if not imported:
+        return lead_field_catalogue()
+    found = attribute_catalogue(session.get_bind(), names=list(dict.fromkeys(imported)))  # type: ignore[arg-type]
+    return pl.concat([lead_field_catalogue(), found.filter(~pl.col("name").is_in(list(LEAD_FIELDS)))])
 
 
 def _version(session: Session, version_id: int, *, lock: bool = False) -> CriteriaVersion:
@@ -226,7 +274,7 @@ def propose_version(
 ) -> CriteriaVersion:
     """A new draft version (the next number) of these rules and threshold, with the reason for it."""
     person = _authorize(session, actor, MARKETING, "criteria.propose", based_on_id, operator=True)
-    checked = validated_rules(rules)
+    checked = validated_rules(rules, rules_catalogue(session, rules) if rules else None)
     _lock_versions(session)  # two proposals at once on PostgreSQL would otherwise take the same number
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise CriteriaRefused("The threshold is a whole number of points.")
@@ -378,12 +426,15 @@ def version_criteria(session: Session, version_id: int, threshold: int) -> Crite
     return Criteria(rules=rules, threshold=threshold)
 
 
-def _not_yet_with_sales(session: Session, since: datetime) -> pl.DataFrame:
+def _not_yet_with_sales(session: Session, since: datetime, names: Sequence[str] = ()) -> pl.DataFrame:
     """The leads never handed to sales (no MQL, SQL, opportunity or close recorded): the targeting
-    columns, and `recent` (1 when created on or after `since`, else 0), read in the caller's transaction."""
+    columns, the imported attributes among `names` (typed as db.attributes.load_scoring_frame types
+    them), and `recent` (1 when created on or after `since`, else 0), read in the caller's transaction."""
     table = Lead.__table__  # type: ignore[attr-defined]
     recent = case((table.c.created_at >= since, 1), else_=0).label("recent")
-    columns: list[Any] = [*(table.c[name] for name in SCORED_COLUMNS), recent]
+    imported = [name for name in names if name not in LEAD_FIELDS]
+    objects = [cast(table.c.attributes, String).label("attributes")] if imported else []
+    columns: list[Any] = [*(table.c[name] for name in SCORED_COLUMNS), recent, *objects]
     query = select(*columns).where(
         table.c.mql_at.is_(None),
         table.c.sql_at.is_(None),
@@ -391,18 +442,24 @@ def _not_yet_with_sales(session: Session, since: datetime) -> pl.DataFrame:
         table.c.closed_at.is_(None),
     )
     rows = session.connection().execute(query).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema={**SCORED_SCHEMA, "recent": pl.Int64}, orient="row")
+    schema = {**SCORED_SCHEMA, "recent": pl.Int64(), **({"attributes": pl.String()} if imported else {})}
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    if not imported:
+        return frame
+    attributes = decode_attributes(frame.select("id", "attributes"), imported)
+    return frame.drop("attributes").join(attributes, on="id", how="left", maintain_order="left")
 
 
 def rescore_new_leads(session: Session, version: CriteriaVersion, moment: datetime) -> tuple[int, int]:
     """Score the leads not yet handed to sales under `version` (score, rules fired, version recorded); of
     those reaching its threshold, the ones created in the NEW_LEAD_DAYS before `moment` become MQLs at
-    `moment`, older ones do not. MQLs of earlier versions keep their MQL: history is not rewritten.
-    Returns (re-scored, new MQLs)."""
-    frame = _not_yet_with_sales(session, moment - timedelta(days=NEW_LEAD_DAYS))
+    `moment`, older ones do not. MQLs of earlier versions keep their MQL: history is not rewritten. The
+    imported attributes the version's rules read are read with the leads; a rule on an attribute no
+    lead has scores 0. Returns (re-scored, new MQLs)."""
+    criteria = version_criteria(session, int(version.id or 0), version.threshold)
+    frame = _not_yet_with_sales(session, moment - timedelta(days=NEW_LEAD_DAYS), criteria.attributes())
     if frame.is_empty():
         return 0, 0
-    criteria = version_criteria(session, int(version.id or 0), version.threshold)
     scored = (
         score_leads(frame.lazy(), criteria)
         .with_columns((pl.col("is_mql") & (pl.col("recent") == 1)).alias("is_mql"))
