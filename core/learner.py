@@ -13,7 +13,8 @@ regression (scikit-learn's, L2) over:
 The regularisation is chosen where it matters: fitted on the older part of the learning window, scored
 (log loss) on the newer rest, so a pattern that holds only in the older leads is shrunk; then the model is
 fitted again on the whole window with that choice. Coefficients become whole points (points per unit of
-log-odds, as in core.tuning); small ones are dropped, the version is capped at a size a person reads in a
+log-odds, as in core.tuning), an attribute every lead has one value of reading 0 for its typical value
+(the same ranking, fewer rules); small ones are dropped, the version is capped at a size a person reads in a
 minute, and the kept rules are fitted once more on their own, so their points are what they earn without
 the dropped ones.
 """
