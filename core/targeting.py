@@ -4,12 +4,24 @@ tables, the reasons behind a suggestion, what changes between two versions, and 
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from core.criteria import ATTRIBUTE_LABELS, COUNT_ATTRIBUTES, OPERATORS, Criteria, Rule
+from core.attributes import operator_problem
+from core.criteria import (
+    ATTRIBUTE_LABELS,
+    COUNT_ATTRIBUTES,
+    NUMBER_OPERATORS,
+    OPERATORS,
+    TEXT_ATTRIBUTES,
+    Criteria,
+    Rule,
+    attribute_label,
+)
 from core.stats import Rate
 from core.tuning import (
     MIN_COUNT,
@@ -56,23 +68,71 @@ def rules_frame(criteria: Criteria) -> pl.DataFrame:
     )
 
 
-def parse_value(attribute: str, operator: str, text: str) -> object:
-    """A typed value back into a rule's value: a list for "is one of", a whole number for counts."""
-    cleaned = text.strip()
-    if operator == "in":
-        items = [item.strip() for item in cleaned.split(",") if item.strip()]
-        return [int(i) for i in items] if attribute in COUNT_ATTRIBUTES else items
+_BAND = re.compile(r"^(?P<low>-?\S+?)\s*(?:-|–|—|\band\b|\bto\b)\s*(?P<high>-?\S+)$", re.IGNORECASE)
+
+
+def _kind_of(attribute: str, operator: str, kinds: Mapping[str, str] | None) -> str:
+    """The catalogue's kind of `attribute`; without one, the lead's own fields' fixed kinds, and for any
+    other attribute the kind its operator compares (so a number rule reads its numbers)."""
+    if kinds and attribute in kinds:
+        return kinds[attribute]
+    if attribute in COUNT_ATTRIBUTES or (attribute not in TEXT_ATTRIBUTES and operator in NUMBER_OPERATORS):
+        return "number"
+    return "text"
+
+
+def _number(attribute: str, text: str) -> int | float:
+    """A typed number: a whole one for the lead's counts; 1,200 reads as 1200."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
     if attribute in COUNT_ATTRIBUTES:
         try:
             return int(cleaned)
         except ValueError:
-            raise ValueError(f"{ATTRIBUTE_LABELS[attribute]} needs a whole number, not {text!r}") from None
-    return cleaned
+            raise ValueError(
+                f"{attribute_label(attribute)} needs a whole number, not {text.strip()!r}"
+            ) from None
+    try:
+        number = float(cleaned)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{attribute_label(attribute)} holds numbers: {text.strip()!r} is not a number")
+    return int(number) if number.is_integer() else number
 
 
-def criteria_from_rows(rows: Sequence[Mapping[str, object]], threshold: int) -> Criteria:
-    """Edited rows back into a version; a row left without an attribute is dropped. ValueError (fit to
-    show) for a row that is not a rule."""
+def _band(attribute: str, text: str) -> list[int | float]:
+    """ "60 - 300", "60 and 300", "60 to 300" or "60, 300" as [60, 300], the lower first."""
+    cleaned = text.strip()
+    found = _BAND.match(cleaned)
+    parts = [found["low"], found["high"]] if found else [p for p in cleaned.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise ValueError(
+            f"{attribute_label(attribute)}: is between needs two numbers, as 60 - 300, not {cleaned!r}"
+        )
+    low, high = sorted(_number(attribute, part) for part in parts)
+    return [low, high]
+
+
+def parse_value(attribute: str, operator: str, text: str, kinds: Mapping[str, str] | None = None) -> object:
+    """A typed value back into a rule's value, by the attribute's kind (`kinds`: name -> "number" or
+    "text", from core.attributes.kinds): a list for "is one of", [low, high] for "is between", numbers
+    for a number attribute (whole ones for the lead's counts), text for a text one."""
+    cleaned = text.strip()
+    number = _kind_of(attribute, operator, kinds) == "number"
+    if operator == "between":
+        return _band(attribute, cleaned)
+    if operator == "in":
+        items = [item.strip() for item in cleaned.split(",") if item.strip()]
+        return [_number(attribute, i) for i in items] if number else items
+    return _number(attribute, cleaned) if number else cleaned
+
+
+def criteria_from_rows(
+    rows: Sequence[Mapping[str, object]], threshold: int, kinds: Mapping[str, str] | None = None
+) -> Criteria:
+    """Edited rows back into a version, each value typed by its attribute's kind (see parse_value); a
+    row left without an attribute is dropped. ValueError (fit to show) for a row that is not a rule, or
+    whose operator does not fit the kind its catalogue gives."""
     rules = []
     for n, row in enumerate(rows, start=1):
         attribute, operator = str(row.get("attribute") or ""), str(row.get("operator") or "")
@@ -82,7 +142,10 @@ def criteria_from_rows(rows: Sequence[Mapping[str, object]], threshold: int) -> 
         if not isinstance(points, int | float) or isinstance(points, bool):
             raise ValueError(f"Rule {n} needs whole points")
         try:
-            value = parse_value(attribute, operator, str(row.get("value") or ""))
+            mismatch = operator_problem(attribute, operator, _kind_of(attribute, operator, kinds))
+            if mismatch is not None and operator in OPERATORS:
+                raise ValueError(mismatch)
+            value = parse_value(attribute, operator, str(row.get("value") or ""), kinds)
             rules.append(Rule(attribute, operator, value, int(points)))
         except ValueError as error:
             raise ValueError(f"Rule {n}: {error}") from None
