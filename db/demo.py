@@ -162,12 +162,12 @@ JOB_TITLES: dict[str, Options] = {
     "Student": (("Student", 1.0, 0.0), ("Intern", 0.4, 0.0)),
 }  # fmt: skip
 LAST_ACTIVITIES: Options = (
-    ("Pricing page", 1.0, 0.6), ("Free trial", 0.5, 0.5), ("Case study", 0.7, 0.3), ("Webinar", 0.8, 0.1),
-    ("Blog post", 1.2, -0.3), ("Newsletter", 1.0, -0.4),
+    ("Pricing page", 1.0, 0.9), ("Free trial", 0.5, 0.7), ("Case study", 0.7, 0.4), ("Webinar", 0.8, 0.1),
+    ("Blog post", 1.2, -0.4), ("Newsletter", 1.0, -0.6),
 )  # fmt: skip
 SIGN_UP_FORMS: Options = (
-    ("Demo request", 0.6, 1.1), ("Contact sales", 0.5, 0.8), ("Free trial", 0.7, 0.4),
-    ("Ebook download", 1.2, -0.4), ("Newsletter", 1.2, -0.9),
+    ("Demo request", 0.5, 1.6), ("Contact sales", 0.5, 1.1), ("Free trial", 0.7, 0.5),
+    ("Ebook download", 1.2, -0.5), ("Newsletter", 1.2, -1.2),
 )  # fmt: skip
 WEBSITE_SECONDS = 150.0  # the median time on the website of a lead of average quality
 PROMO_TRAP = "promo_code_used"
@@ -357,8 +357,8 @@ def _job_titles(rng: np.random.Generator, persona: pl.Series, quality: np.ndarra
 
 def _seconds_on_website(rng: np.random.Generator, quality: np.ndarray) -> np.ndarray:
     """Skewed as real visit times are: most leads stay a few minutes, a few stay an hour."""
-    median = np.log(WEBSITE_SECONDS) + 0.45 * np.clip(quality, -3.0, 3.0)
-    return np.clip(np.rint(rng.lognormal(median, 0.9)), 5, 4 * 3600).astype(np.int64)
+    median = np.log(WEBSITE_SECONDS) + 0.7 * np.clip(quality, -3.0, 3.0)
+    return np.clip(np.rint(rng.lognormal(median, 0.8)), 5, 4 * 3600).astype(np.int64)
 
 
 def _promo_codes(

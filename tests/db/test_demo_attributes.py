@@ -2,7 +2,7 @@
 the signal planted in them and the trap that holds only in the learning window, on both backends.
 
 The margins below were measured on the seeds used here (20,000 leads, seed 7, 2026-11-23): "Demo request"
-sign-ups were good 47% of the time against 18% for "Newsletter"; the promo code's gap was +0.20 in the
+sign-ups were good 50% of the time against 16% for "Newsletter"; the promo code's gap was +0.19 in the
 learning window and +0.00 in the last 90 days."""
 
 from __future__ import annotations
@@ -142,27 +142,27 @@ def test_the_planted_signal_shows_in_ratings_and_outcomes(big_demo: Engine) -> N
     demo_request, demo_count = _share_good(evidence, pl.col("sign_up_form") == "Demo request")
     newsletter, newsletter_count = _share_good(evidence, pl.col("sign_up_form") == "Newsletter")
     assert demo_count > 500 and newsletter_count > 500
-    assert demo_request > newsletter + 0.2  # measured: 0.47 against 0.18
+    assert demo_request > newsletter + 0.25  # measured: 0.50 (1,031 leads) against 0.16 (1,605)
     # The real signal holds in the last 90 days too, unlike the trap below.
     recent = evidence.filter(~pl.col("learning"))
     assert _share_good(recent, pl.col("sign_up_form") == "Demo request")[0] > (
-        _share_good(recent, pl.col("sign_up_form") == "Newsletter")[0] + 0.15
-    )
+        _share_good(recent, pl.col("sign_up_form") == "Newsletter")[0] + 0.2
+    )  # measured: 0.52 against 0.15
 
     pricing, _ = _share_good(evidence, pl.col("last_activity") == "Pricing page")
     blog, _ = _share_good(evidence, pl.col("last_activity") == "Blog post")
-    assert pricing > blog + 0.1  # measured: 0.41 against 0.24
+    assert pricing > blog + 0.12  # measured: 0.45 against 0.23
 
     seconds = evidence["time_on_website"]
     long_visits, long_count = _share_good(evidence, pl.col("time_on_website") >= seconds.quantile(0.8))
     short_visits, short_count = _share_good(evidence, pl.col("time_on_website") <= seconds.quantile(0.2))
     assert long_count > 500 and short_count > 500
-    assert long_visits > short_visits + 0.15  # measured: 0.45 against 0.17
+    assert long_visits > short_visits + 0.25  # measured: 0.51 against 0.12
 
     senior_titles = {title for persona in SENIOR_PERSONAS for title, _, _ in JOB_TITLES[persona]}
     senior, _ = _share_good(evidence, pl.col("job_title").is_in(senior_titles))
     junior, _ = _share_good(evidence, pl.col("job_title").is_in(JUNIOR_TITLES))
-    assert senior > junior + 0.08  # measured: 0.37 against 0.25
+    assert senior > junior + 0.08  # measured: 0.37 against 0.23
 
 
 def test_the_promo_code_looks_predictive_in_the_learning_window_only(big_demo: Engine) -> None:
@@ -174,5 +174,5 @@ def test_the_promo_code_looks_predictive_in_the_learning_window_only(big_demo: E
         assert used_count > 150 and unused_count > 500
         return used - unused
 
-    assert gap(evidence.filter(pl.col("learning"))) > 0.12  # measured: 0.45 against 0.26
-    assert abs(gap(evidence.filter(~pl.col("learning")))) < 0.06  # measured: 0.29 against 0.29
+    assert gap(evidence.filter(pl.col("learning"))) > 0.12  # measured: 0.45 (908) against 0.26 (2,397)
+    assert abs(gap(evidence.filter(~pl.col("learning")))) < 0.06  # measured: 0.29 (237) against 0.29 (813)
