@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.tuning import calibrated_ratings, lead_evidence
+from db.attributes import attribute_catalogue
 from db.demo import (
     JOB_TITLES,
     LAST_ACTIVITIES,
@@ -93,7 +94,9 @@ def big_demo(db_engine: Engine) -> Engine:
     return db_engine
 
 
-def test_the_attributes_are_typed_have_gaps_and_titles_fit_the_persona(db_engine: Engine) -> None:
+def test_the_attributes_are_typed_have_gaps_titles_that_fit_and_are_offered_for_rules(
+    db_engine: Engine,
+) -> None:
     seed_demo(db_engine, leads=3000, seed=7, today=TODAY)
     stored = _stored_attributes(db_engine)
     assert len(stored) == 3000
@@ -117,6 +120,12 @@ def test_the_attributes_are_typed_have_gaps_and_titles_fit_the_persona(db_engine
         for persona, (_, attributes) in zip(personas, stored, strict=True)
         if attributes and "job_title" in attributes
     )
+    offered = attribute_catalogue(db_engine).filter(
+        pl.col("name").is_in(list(MISSING_SHARE)) & pl.col("offered")
+    )
+    assert dict(offered.select("name", "kind").iter_rows()) == {
+        name: "number" if name == "time_on_website" else "text" for name in MISSING_SHARE
+    }
     seconds = pl.Series([a["time_on_website"] for _, a in stored if a and "time_on_website" in a])
     # Skewed as visit times are: the mean well above the median, a long tail past ten minutes.
     assert seconds.mean() > 1.4 * seconds.median()  # type: ignore[operator]
