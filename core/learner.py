@@ -10,6 +10,13 @@ regression (scikit-learn's, L2) over:
   with readable edges (the lowest band "is at most", the highest "is at least", the others "is between"; for
   whole numbers the bands do not overlap); a missing number is the reference.
 
+Before the fit, each candidate must hold in the newer part of the window too (the newest third of the
+learning rows): a candidate whose effect (its log-odds ratio, good among the leads it fires for against the
+rest) is clear in the older part and, in the newer part, reverses or shrinks below STABLE_SHARE of it even
+at the top of its interval (STABLE_Z standard errors) gets no column: a pattern that has faded, as a
+promotion that leaked to a coupon site, is not learnt. The interval makes the check significance-aware: a
+genuine rule with few newer leads has a wide interval and is kept.
+
 The regularisation is chosen where it matters: fitted on the older part of the learning window, scored
 (log loss) on the newer rest, so a pattern that holds only in the older leads is shrunk; then the model is
 fitted again on the whole window with that choice. Coefficients become whole points (points per unit of
@@ -47,6 +54,11 @@ FEATURE_KINDS = ("text", "number")
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 DEFAULT_C = 0.1  # when the window cannot be split into an older and a newer part with both outcomes
 OLDER_SHARE = 2 / 3
+# The stability check: a candidate clear in the older part (|effect| >= STABLE_Z standard errors) whose
+# newer effect, at the top of its interval (+ STABLE_Z standard errors, in the older effect's direction),
+# is under STABLE_SHARE of the older effect has faded and gets no column.
+STABLE_Z = 1.96
+STABLE_SHARE = 1 / 3
 MAX_FIT_LEADS = 200_000  # more leads than this are sampled (by outcome, seeded): the points barely move
 SEED = 20_261_206
 PRIOR_LEADS = 20.0  # the evidence table's shrunk rate, as core.tuning's
@@ -85,6 +97,7 @@ class Learned:
     evidence: pl.DataFrame  # EVIDENCE_SCHEMA: one row per candidate text value or number band
     regularisation: float  # the C chosen (0.0 when nothing was fitted)
     intercept: float  # log-odds of a lead no rule fires for
+    unstable: tuple[Rule, ...] = ()  # candidates left out because their effect faded in the newer leads
 
 
 @dataclass(frozen=True)
@@ -269,6 +282,42 @@ def both_outcomes(good: np.ndarray) -> bool:
     return bool(good.any() and not good.all())
 
 
+def log_odds_ratio(
+    fired_good: np.ndarray, fired: np.ndarray, good: float, total: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the log odds of good among the leads it fires for over those among the rest, and its
+    standard error (Woolf's, each cell of the two-by-two table plus a half, so an empty cell is finite)."""
+    cells = (
+        fired_good + 0.5,
+        fired - fired_good + 0.5,
+        good - fired_good + 0.5,
+        total - fired - good + fired_good + 0.5,
+    )
+    effect = np.log(cells[0]) + np.log(cells[3]) - np.log(cells[1]) - np.log(cells[2])
+    return effect, np.sqrt(sum(1 / cell for cell in cells))
+
+
+def _effects(matrix: sparse.csr_matrix, good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fired = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    fired_good = np.asarray(matrix.T @ good.astype(np.float64), dtype=np.float64).ravel()
+    return log_odds_ratio(fired_good, fired, float(good.sum()), float(len(good)))
+
+
+def stable_columns(matrix: sparse.csr_matrix, good: np.ndarray) -> np.ndarray:
+    """True for each column whose effect holds in the newer rows (the last 1 - OLDER_SHARE, in time order):
+    False only where the older effect is clear and the newer one, even at the top of its interval, is
+    below STABLE_SHARE of it (reversed, or shrunk to near nothing). All True when a part lacks an
+    outcome."""
+    cut = int(len(good) * OLDER_SHARE)
+    if not (both_outcomes(good[:cut]) and both_outcomes(good[cut:])):
+        return np.ones(matrix.shape[1], dtype=bool)
+    older, older_error = _effects(matrix[:cut], good[:cut])
+    newer, newer_error = _effects(matrix[cut:], good[cut:])
+    clear = np.abs(older) >= STABLE_Z * older_error
+    faded = np.sign(older) * newer + STABLE_Z * newer_error < STABLE_SHARE * np.abs(older)
+    return np.asarray(~(clear & faded), dtype=bool)
+
+
 def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray, model: LogisticRegression) -> float:
     """The C of C_GRID whose model, fitted on the older OLDER_SHARE of the rows (in time order), predicts
     the newer rest best (lowest log loss; ties to the stronger shrinkage). Each fit of `model` starts from
@@ -364,12 +413,12 @@ def evidence_table(found: Sequence[Candidate], points: dict[int, int], baseline:
     )
 
 
-def _nothing(found: Sequence[Candidate], baseline: float | None) -> Learned:
-    """No rules: nothing to learn from, or nothing that tells good from not good."""
+def _nothing(found: Sequence[Candidate], baseline: float | None, unstable: tuple[Rule, ...] = ()) -> Learned:
+    """No rules: nothing to learn from, or nothing that tells good from not good (or holds)."""
     table = (
         evidence_table(found, {}, baseline) if baseline is not None else pl.DataFrame(schema=EVIDENCE_SCHEMA)
     )
-    return Learned((), table, 0.0, _logit(baseline) if baseline is not None else 0.0)
+    return Learned((), table, 0.0, _logit(baseline) if baseline is not None else 0.0, unstable)
 
 
 def learn_rules(
@@ -397,6 +446,14 @@ def learn_rules(
     good = sample["good"].to_numpy()
     chosen = [found[i] for i in columns]
     matrix = design(sample, chosen)
+    stable = stable_columns(matrix, good)
+    unstable = tuple(chosen[i].rule for i in np.flatnonzero(~stable))
+    if unstable:
+        held = np.flatnonzero(stable)
+        columns, chosen = [columns[i] for i in held], [chosen[i] for i in held]
+        matrix = matrix[:, held]
+        if not columns:
+            return _nothing(found, baseline, unstable)
     model = _model(C_GRID[0])
     c = choose_regularisation(matrix, good, model)
     model.set_params(C=c)
@@ -415,4 +472,4 @@ def learn_rules(
         Rule(chosen[i].rule.attribute, chosen[i].rule.operator, chosen[i].rule.value, final[i]) for i in kept
     )
     table = evidence_table(found, {columns[i]: final[i] for i in kept}, baseline)
-    return Learned(rules, table, c, intercept)
+    return Learned(rules, table, c, intercept, unstable)

@@ -15,13 +15,21 @@ from core.criteria import Criteria, Rule, score_leads
 from core.learner import (
     C_GRID,
     EVIDENCE_SCHEMA,
+    STABLE_SHARE,
     Feature,
+    _model,
     band_edges,
     band_rules,
+    choose_regularisation,
+    design,
     evidence_value,
     fit_sample,
     learn_rules,
+    learning_rows,
+    log_odds_ratio,
     number_candidates,
+    stable_columns,
+    text_candidates,
 )
 from core.stats import rate
 
@@ -289,9 +297,81 @@ def test_a_pattern_of_the_older_leads_only_is_shrunk_hardest() -> None:
     trap = generator.choice(np.array(["yes", "no"]), 3000)
     older = np.arange(3000) < 2000
     good = generator.random(3000) < np.where(older, np.where(trap == "yes", 0.8, 0.2), 0.5)
-    trapped = learn_rules(
-        _frame(good.tolist(), trap=trap.tolist()), [Feature("trap", "text")], learn_until=AFTER_ALL
+
+    def chosen_c(leads: pl.DataFrame, name: str) -> float:
+        rows = learning_rows(leads, [Feature(name, "text")], AFTER_ALL)
+        matrix = design(rows, text_candidates(rows, name, min_count=30))
+        return choose_regularisation(matrix, rows["good"].to_numpy(), _model(C_GRID[0]))
+
+    assert chosen_c(_frame(good.tolist(), trap=trap.tolist()), "trap") == C_GRID[0]
+    assert chosen_c(_synthetic(3000, seed=12), "job") > C_GRID[0]
+
+
+def test_the_log_odds_ratio_and_its_error_by_hand() -> None:
+    # 100 leads, 50 good; the candidate fires for 40, 30 of them good. Cells plus a half: 30.5 fired good,
+    # 10.5 fired not good, 20.5 other good, 40.5 other not good.
+    effect, error = log_odds_ratio(np.array([30.0]), np.array([40.0]), 50.0, 100.0)
+    assert effect[0] == pytest.approx(np.log(30.5 * 40.5 / (10.5 * 20.5)))  # 1.747
+    assert error[0] == pytest.approx(np.sqrt(1 / 30.5 + 1 / 10.5 + 1 / 20.5 + 1 / 40.5))  # 0.449
+
+
+def _fading_trap(n: int, seed: int, *, fades: bool = True) -> pl.DataFrame:
+    """`job` plants a signal that holds throughout (as _synthetic); `promo` (yes for a third) doubles the
+    odds of good... in the older two thirds only: in the newest third it is noise, as a leaked code."""
+    generator = np.random.default_rng(seed)
+    job = generator.choice(np.array(["A", "B", "C"]), n)
+    promo = np.where(generator.random(n) < 1 / 3, "yes", "no")
+    older = np.arange(n) < (n * 2 // 3 if fades else n)
+    chance = np.select([job == "A", job == "B"], [0.6, 0.35], 0.15)
+    chance = np.where(older & (promo == "yes"), np.minimum(chance * 1.6, 0.95), chance)
+    good = generator.random(n) < chance
+    return _frame(good.tolist(), job=job.tolist(), promo=promo.tolist())
+
+
+def test_a_trap_that_fades_in_the_newer_leads_gets_no_rule_and_the_signal_keeps_its() -> None:
+    leads = _fading_trap(9000, seed=21)
+    features = [Feature("job", "text"), Feature("promo", "text")]
+    learned = learn_rules(leads, features, learn_until=AFTER_ALL, min_points=3)
+    job = _points(learned.rules, "job")
+    assert job.get("A", 0) > 0 and job.get("C", 0) < job.get("A", 0)
+    assert not [r for r in learned.rules if r.attribute == "promo"]
+    assert {(r.attribute, r.value) for r in learned.unstable} == {("promo", "yes"), ("promo", "no")}
+    # The trap's evidence stays in the table, worth 0 points.
+    promo = learned.evidence.filter(pl.col("attribute") == "promo")
+    assert promo.height == 2 and promo["points"].to_list() == [0, 0]
+    # Without the fade (the trap throughout) the check keeps it: it is a signal then.
+    steady = learn_rules(
+        _fading_trap(9000, seed=21, fades=False), features, learn_until=AFTER_ALL, min_points=3
     )
-    steady = learn_rules(_synthetic(3000, seed=12), [Feature("job", "text")], learn_until=AFTER_ALL)
-    assert trapped.regularisation == C_GRID[0]
-    assert steady.regularisation > C_GRID[0]
+    assert not steady.unstable and _points(steady.rules, "promo")
+
+
+def test_a_steady_rule_with_few_newer_leads_is_kept() -> None:
+    # Older 2000 leads: "vip" on 300 (210 good, 70%), the other 1700 30% good (510): an effect of
+    # log(0.7/0.3) * 2 = 1.69 log-odds, error about 0.14, clear. Newer 1000 leads: "vip" on only 6, 1 good,
+    # the other 994 30% good (298). The newer effect log(1.5 * 698.5 / (5.5 * 295.5)) = -0.44 looks reversed
+    # but its error is 0.92: the top of its interval, -0.44 + 1.96 * 0.92 = 1.37, is above a third of 1.69.
+    def part(
+        vip: int, vip_good: int, other: int, other_good: int, seed: int
+    ) -> tuple[list[str | None], list[bool]]:
+        order = np.random.default_rng(seed).permutation(vip + other)
+        tier = np.array(["vip"] * vip + [None] * other, dtype=object)[order]
+        good = np.array([True] * vip_good + [False] * (vip - vip_good) + [True] * other_good
+                        + [False] * (other - other_good))[order]  # fmt: skip
+        return tier.tolist(), good.tolist()
+
+    old_tier, old_good = part(300, 210, 1700, 510, seed=1)
+    new_tier, new_good = part(6, 1, 994, 298, seed=2)
+    leads = _frame(old_good + new_good, tier=old_tier + new_tier)
+    rows = learning_rows(leads, [Feature("tier", "text")], AFTER_ALL)
+    matrix = design(rows, text_candidates(rows, "tier", min_count=30))
+    assert stable_columns(matrix, rows["good"].to_numpy()).tolist() == [True]
+    learned = learn_rules(leads, [Feature("tier", "text")], learn_until=AFTER_ALL)
+    assert [(r.attribute, r.value) for r in learned.rules] == [("tier", "vip")] and not learned.unstable
+    assert learned.rules[0].points > 0
+    # The same six newer vip leads as a thousand (167 good): the effect has faded, at a clear margin.
+    faded_tier, faded_good = part(1000, 167, 994, 298, seed=3)
+    faded = _frame(old_good + faded_good[:1000], tier=old_tier + faded_tier[:1000])
+    rows = learning_rows(faded, [Feature("tier", "text")], AFTER_ALL)
+    matrix = design(rows, text_candidates(rows, "tier", min_count=30))
+    assert STABLE_SHARE < 1 and stable_columns(matrix, rows["good"].to_numpy()).tolist() == [False]
