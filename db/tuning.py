@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from core.attributes import catalogue, typed_values
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule
 from core.goals import DEFAULT_KEEP, Goal, checked_keep
-from core.tuning import Tuning, describe_value, tune
+from core.learner import Feature
+from core.tuning import Tuning, after_sale_reason, describe_value, lead_features, tune
+from db.attributes import load_attribute_values
 from db.engine import read_session
 from db.frames import read_query, utc_text
 from db.models import CriteriaRule, CriteriaStatus, CriteriaVersion
@@ -46,6 +51,54 @@ def load_tuning_leads(engine: Engine, source_system: str | None = None) -> pl.Da
         + [f"leads.{name}" for name in (*TEXT_ATTRIBUTES, *COUNT_ATTRIBUTES)]
     )
     return read_query(engine, f"SELECT {columns} FROM leads {where}", TUNING_LEADS_SCHEMA)  # noqa: S608
+
+
+@dataclass(frozen=True)
+class LearningData:
+    """The leads as the tuning learns from them (times, outcome, amount, the lead's own fields and every
+    imported attribute, typed), the catalogue of those fields and attributes, and the features it offers."""
+
+    leads: pl.DataFrame
+    catalogue: pl.DataFrame  # core.attributes.CATALOGUE_SCHEMA
+    features: tuple[Feature, ...]
+
+
+def offered_features(table: pl.DataFrame) -> tuple[Feature, ...]:
+    """The catalogue's entries a rule may use (not ids, emails or free text), as learner features."""
+    offered = table.filter(pl.col("offered"))
+    return tuple(Feature(name, kind) for name, kind in offered.select("name", "kind").iter_rows())
+
+
+def load_learning_data(engine: Engine, source_system: str | None = None) -> LearningData:
+    """load_tuning_leads with every imported attribute beside the lead's own fields, typed by the
+    catalogue (numbers as Float64, text as String)."""
+    leads = load_tuning_leads(engine, source_system)
+    values = load_attribute_values(engine, source_system)
+    present = values.select(
+        "id", *(name for name in values.columns[1:] if values[name].null_count() < values.height)
+    )
+    fields = catalogue(leads.select(*TEXT_ATTRIBUTES, *COUNT_ATTRIBUTES), leads=leads.height)
+    attributes = catalogue(present.drop("id"), leads=leads.height)
+    if present.width > 1:
+        leads = leads.join(typed_values(present, attributes), on="id", how="left", maintain_order="left")
+    table = without_after_sale(pl.concat([fields, attributes]), leads)
+    return LearningData(leads, table, offered_features(table))
+
+
+def without_after_sale(table: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
+    """The catalogue with every attribute recorded only with the sale listed but not offered, and why."""
+    reasons = {name: after_sale_reason(leads, name) for name in table["name"]}
+    leaked = {name: reason for name, reason in reasons.items() if reason}
+    if not leaked:
+        return table
+    is_leak = pl.col("name").is_in(list(leaked))
+    return table.with_columns(
+        pl.when(is_leak).then(False).otherwise(pl.col("offered")).alias("offered"),
+        pl.when(is_leak)
+        .then(pl.col("name").replace_strict(leaked, default=None))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+    )
 
 
 def load_ratings(engine: Engine, source_system: str | None = None) -> pl.DataFrame:
@@ -148,13 +201,13 @@ def run_tuning(
     learn from, a `keep` outside (0, 1], or the committed goal without an SLA in force (NoCommitment)."""
     keep = checked_keep(keep)
     committed = committed_per_month(engine) if goal is Goal.committed else None
-    leads = load_tuning_leads(engine, source_system)
-    if leads.is_empty():
+    data = load_learning_data(engine, source_system)
+    if data.leads.is_empty():
         raise ValueError("there are no leads to learn from; import some or seed the demo company")
     current = active_criteria(engine) or Criteria(rules=(), threshold=0)
     return tune_logged(
-        leads, load_ratings(engine, source_system), load_raters(engine), current, window_days=window_days,
-        goal=goal, keep=keep, committed=committed,
+        data.leads, load_ratings(engine, source_system), load_raters(engine), current,
+        window_days=window_days, goal=goal, keep=keep, committed=committed, features=data.features,
     )  # fmt: skip
 
 
@@ -168,15 +221,19 @@ def tune_logged(
     goal: Goal | None = None,
     keep: float = DEFAULT_KEEP,
     committed: int | None = None,
+    features: Sequence[Feature] | None = None,
 ) -> Tuning:
     """core.tuning.tune, and a log line of what it learnt from, what it pursued and how long it took."""
     started = time.perf_counter()
     result = tune(
-        leads, ratings, raters, current, window_days=window_days, goal=goal, keep=keep, committed=committed
-    )
+        leads, ratings, raters, current, window_days=window_days, goal=goal, keep=keep, committed=committed,
+        features=features,
+    )  # fmt: skip
     logger.info(
-        "tuning: %d leads, %d ratings, a %d-day window, goal %s, %.2f s; threshold %d -> %d, %d rules",
+        "tuning: %d leads, %d features, %d ratings, a %d-day window, goal %s, %.2f s; threshold %d -> %d, "
+        "%d rules",
         leads.height,
+        len(features) if features is not None else len(lead_features(leads)),
         ratings.height,
         window_days,
         result.goal.value,

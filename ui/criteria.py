@@ -47,9 +47,9 @@ from db.tuning import (
     NoCommitment,
     active_criteria,
     committed_per_month,
+    load_learning_data,
     load_raters,
     load_ratings,
-    load_tuning_leads,
     tune_logged,
 )
 from ui.auth import CurrentUser
@@ -83,6 +83,7 @@ class TuningKey:
 class Targeting:
     tuning: Tuning
     evidence: pl.DataFrame  # every lead with `good`: what a what-if version is replayed on
+    catalogue: pl.DataFrame  # every lead field and imported attribute (core.attributes.CATALOGUE_SCHEMA)
 
 
 # ---------------------------------------------------------------- reads
@@ -140,7 +141,8 @@ def goal_picker() -> tuple[Goal | None, float]:
 
 def learn_targeting(key: TuningKey) -> Targeting | None:
     """The tuning of the version in force on all the data; None when there are no leads to learn from."""
-    leads = load_tuning_leads(engine())
+    learning = load_learning_data(engine())
+    leads = learning.leads
     if leads.is_empty() or leads["created_at"].is_null().all():
         return None
     ratings, raters = load_ratings(engine()), load_raters(engine())
@@ -149,9 +151,9 @@ def learn_targeting(key: TuningKey) -> Targeting | None:
     committed = committed_per_month(engine()) if goal is Goal.committed else None
     tuning = tune_logged(
         leads, ratings, raters, current, window_days=key.window_days, goal=goal, keep=key.keep,
-        committed=committed,
+        committed=committed, features=learning.features,
     )  # fmt: skip
-    return Targeting(tuning, replay_evidence(leads, ratings, raters))
+    return Targeting(tuning, replay_evidence(leads, ratings, raters), learning.catalogue)
 
 
 class TuningJobs:

@@ -222,3 +222,25 @@ def test_two_perfectly_correlated_attributes_share_their_points() -> None:
     # at most (unregularised); one attribute alone would earn that gap, both together earn no more.
     assert 0 < manufacturing + page_views - retail <= 50
     assert second == first
+
+
+def test_an_attribute_filled_only_on_won_deals_is_a_leak_not_evidence() -> None:
+    """A closed-deals export joined on fills its columns for won leads alone: learning from it would learn
+    the outcome. 40 leads: 10 won; `segment` filled on the 10 won only (10 of 10 won), `region` on all."""
+    from core.tuning import after_sale_reason
+
+    outcome = ["won"] * 10 + ["lost"] * 20 + [None] * 10
+    leads = pl.DataFrame(
+        {
+            "outcome": outcome,
+            "segment": ["shoes"] * 10 + [None] * 30,
+            "region": ["north", "south"] * 20,
+        }
+    )
+    assert after_sale_reason(leads, "region") is None
+    # Only 10 filled: under MIN_COUNT (30) leads, too few to call it a leak.
+    assert after_sale_reason(leads, "segment") is None
+    many = pl.concat([leads] * 3)  # 30 of 30 filled leads won, 30 won of 120 leads
+    assert "only on won deals (30 of 30)" in (after_sale_reason(many, "segment") or "")
+    all_won = many.with_columns(pl.lit("won").alias("outcome"))  # nothing to tell apart: no leak
+    assert after_sale_reason(all_won, "segment") is None
