@@ -18,6 +18,7 @@ shadows the lead's own field.
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +56,9 @@ SQLITE_KEYS = (
 POSTGRES_KEYS = (
     "SELECT DISTINCT json_object_keys(attributes) FROM leads WHERE json_typeof(attributes) = 'object'{where}"
 )
+# Up to this many keys of plain names (no quote to escape) are extracted by the database (see _extracted).
+EXTRACT_KEYS = 8
+PLAIN_KEY = re.compile(r"^[\w .:/()+-]+$")
 DECODE_ROWS = 100_000  # objects handed to the NDJSON reader at once (bounds the text held in memory)
 
 
@@ -145,6 +149,34 @@ def _postgres_values(engine: Engine, source_system: str | None, keys: Sequence[s
     return pl.concat(parts)
 
 
+# ---------------------------------------------------------------- a few keys, extracted by the database
+
+
+def _sqlite_value(key: str) -> str:
+    """One key's value as text; JSON's true and false as the words, as PostgreSQL's ->> gives them."""
+    path = f"'$.\"{key}\"'"
+    return (
+        f"CASE json_type(leads.attributes, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        f"ELSE CAST(json_extract(leads.attributes, {path}) AS TEXT) END"
+    )
+
+
+def _extracted(engine: Engine, source_system: str | None, keys: Sequence[str]) -> pl.DataFrame:
+    """The few `keys` pulled out of the JSON by the database itself, a column each: less to send and
+    to decode than every object whole."""
+    sqlite = engine.dialect.name == "sqlite"
+    values = [_sqlite_value(key) if sqlite else f"leads.attributes ->> '{key}'" for key in keys]
+    table = "leads NOT INDEXED" if sqlite else "leads"
+    where = _source_filter(source_system, "leads.source_system").replace(" AND ", " WHERE ", 1)
+    sql = f"SELECT {', '.join(['leads.id', *values])} FROM {table}{where}"  # noqa: S608 - keys checked plain
+    frame = read_query(
+        engine, sql, {"id": pl.Int64(), **{f"k{i}": pl.String() for i in range(len(keys))}}, by_id=True
+    )
+    if not sqlite:
+        frame = frame.sort("id")
+    return frame.rename({f"k{i}": attribute_column(key) for i, key in enumerate(keys)})
+
+
 # ---------------------------------------------------------------- the loaders
 
 
@@ -168,6 +200,8 @@ def load_attribute_values(
     for an attribute keyed by a field's name; a lead field among them is left out). A value is its JSON
     text: a string as it is, a number as its digits, true as "true"; null where the lead lacks it."""
     keys = attribute_keys(engine, source_system) if names is None else _keys_of(names)
+    if len(keys) <= EXTRACT_KEYS and all(PLAIN_KEY.match(key) for key in keys):
+        return _extracted(engine, source_system, keys)
     if engine.dialect.name == "sqlite":
         return _sqlite_values(engine, source_system, keys)
     return _postgres_values(engine, source_system, keys)

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import String, bindparam, case, cast, event, func, inspect, text, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from core.attributes import catalogue, entries, rule_problem
@@ -222,7 +223,9 @@ def rules_catalogue(session: Session, rules: Sequence[Rule]) -> pl.DataFrame:
     imported = [r.attribute for r in rules if isinstance(r.attribute, str) and r.attribute not in LEAD_FIELDS]
     if not imported:
         return lead_field_catalogue()
-    found = attribute_catalogue(session.get_bind(), names=list(dict.fromkeys(imported)))  # type: ignore[arg-type]
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    found = attribute_catalogue(engine, names=list(dict.fromkeys(imported)))
     return pl.concat([lead_field_catalogue(), found.filter(~pl.col("name").is_in(list(LEAD_FIELDS)))])
 
 

@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy.engine import Engine
 
+import db.attributes
 from db.attributes import (
     attribute_catalogue,
     attribute_keys,
@@ -153,3 +156,15 @@ def test_the_scoring_frame_types_the_attributes_a_version_reads(db_engine: Engin
         (3, "Retail", 3, None, None),
         (4, "Retail", 4, 60.0, None),
     ]
+
+
+def test_the_objects_decoded_whole_give_what_the_database_extracts(
+    db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _company(db_engine)
+    names = ["consent", "form", "industry (attribute)", "job_title", "seconds"]
+    extracted = load_attribute_values(db_engine, names=names)
+    monkeypatch.setattr(db.attributes, "EXTRACT_KEYS", 0)  # many keys: every object read whole
+    assert_frame_equal(load_attribute_values(db_engine, names=names), extracted)
+    assert_frame_equal(load_attribute_values(db_engine), extracted)
+    assert extracted["consent"].to_list() == [None, "true", None, None]
