@@ -5,10 +5,15 @@ Reading a million JSON objects row by row in Python takes a minute, so the objec
 joins a range of ids' objects into one newline-separated text (group_concat, through the standard sqlite3
 module as db/frames.py reads), PostgreSQL sends them with COPY, and polars' NDJSON reader decodes them,
 every value as text (a number as its digits, true as "true"). The attribute keys come from one
-json_each / json_object_keys pass in the database. Measured on a loaded 2-core machine, 100,000 leads
-with 20 of 30 keys each (500 bytes of JSON a lead): the keys about 0.3 s of CPU and the values about
-0.7 s, so about 10 s of CPU for a million such leads, less where there are fewer or shorter values;
-loading only the attributes a criteria version reads skips the keys.
+json_each / json_object_keys pass in the database. A few keys (up to EXTRACT_KEYS: the attributes a
+criteria version reads) are instead pulled out by the database (json_extract, ->>), one column each.
+
+Measured on SQLite with a million leads holding 20 of 30 keys each (about 480 bytes of JSON a lead, a
+third of them long decimals), on a 2-core machine shared with a dozen other busy processes, so in
+seconds of CPU (wall time was 3-5 times that): the keys 3.7 s; every attribute 11.9 s (peak 2.8 GB with
+the catalogue, which takes 18 s in all); three named attributes 3.4 s (peak 0.4 GB); the scoring frame
+of a version reading three attributes 4.6 s. That is more than the few seconds aimed at for the whole
+catalogue: cache it per data version (it changes only with an import).
 
 An attribute whose key is the name of a column Huddle keeps for every lead (say "industry") is read as
 "industry (attribute)" and listed in the catalogue, not offered for rules, with the reason: it never
