@@ -13,7 +13,6 @@ import polars as pl
 
 from core.attributes import operator_problem
 from core.criteria import (
-    ATTRIBUTE_LABELS,
     COUNT_ATTRIBUTES,
     NUMBER_OPERATORS,
     OPERATORS,
@@ -22,7 +21,8 @@ from core.criteria import (
     Rule,
     attribute_label,
 )
-from core.stats import Rate
+from core.learner import evidence_value
+from core.stats import Auc, Rate
 from core.tuning import (
     MIN_COUNT,
     Backtest,
@@ -173,7 +173,9 @@ def signed(points: int) -> str:
 
 def _condition(key: RuleKey) -> str:
     attribute, operator, value = key
-    return f"{ATTRIBUTE_LABELS.get(attribute, attribute)} {OPERATORS.get(operator, operator)} {value}"
+    if operator == "between":
+        value = " and ".join(part.strip() for part in value.split(","))
+    return f"{attribute_label(attribute)} {OPERATORS.get(operator, operator)} {value}"
 
 
 def rule_changes(current: Criteria, proposed: Criteria) -> list[str]:
@@ -200,12 +202,11 @@ def _percent(value: float | None) -> str:
 
 
 def _evidence_label(rule: Rule) -> str | None:
-    """The evidence table's value for the condition of `rule` (a text value, or "≥ 5" for a count rule)."""
-    if rule.operator == "eq" and rule.attribute not in COUNT_ATTRIBUTES:
-        return str(rule.value)
-    if rule.operator in ("gte", "lte"):
-        return f"{'≥' if rule.operator == 'gte' else '≤'} {rule.value}"
-    return None
+    """The evidence table's value for the condition of `rule` (a text value, or a band: "≥ 5", "3 to 4");
+    None for a condition the table does not measure on its own ("is one of", "is not")."""
+    if rule.operator in ("ne", "in"):
+        return None
+    return evidence_value(rule)
 
 
 def _added_or_moved(current: Criteria, proposed: Criteria) -> list[Rule]:
@@ -287,5 +288,14 @@ def backtest_rows(
         ("MQL → SQL", rate_text(before.mql_to_sql), rate_text(after.mql_to_sql)),
         ("Won deals kept", rate_text(before.won_recall), rate_text(after.won_recall)),
         ("Won revenue kept", _percent(before.revenue_recall), _percent(after.revenue_recall)),
+        ("Ranks won above lost (AUC)", auc_text(before.ranking_auc), auc_text(after.ranking_auc)),
+        ("Ranks rated 4-5 above the rest (AUC)", auc_text(before.good_auc), auc_text(after.good_auc)),
     ]
     return pl.DataFrame(measures, schema=["Measure", *labels], orient="row")
+
+
+def auc_text(auc: Auc) -> str:
+    """ "0.71 (144 leads)": 0.5 ranks no better than chance, 1 puts every good lead first."""
+    if auc.value is None:
+        return "— (needs both kinds of lead in the window)"
+    return f"{auc.value:.2f} ({auc.n:,} leads)"

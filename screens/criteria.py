@@ -12,8 +12,10 @@ from ui.criteria import (
     history_section,
     learning_notice,
     show_active,
+    show_attributes,
     show_evidence,
     show_flash,
+    show_missing_attributes,
     show_suggestion,
     targeting_data,
     tuning_key,
@@ -39,7 +41,9 @@ if not learning.ready:
 elif learning.problem:
     st.error(learning.problem, icon=":material/error:")
 else:
+    show_missing_attributes(active, data)
     show_evidence(data)
+    show_attributes(data)
     st.subheader("The suggestion")
     show_suggestion(data)
     if user.role == Role.marketer:

@@ -16,7 +16,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from core.criteria import ATTRIBUTE_LABELS, OPERATORS, Criteria
+from core.attributes import CATALOGUE_SCHEMA, check_rules, entries, kinds
+from core.criteria import OPERATORS, Criteria, attribute_label, missing_attributes
 from core.goals import DEFAULT_KEEP, Goal
 from core.targeting import (
     backtest_rows,
@@ -307,6 +308,31 @@ def show_evidence(data: Targeting | None) -> None:
     )
 
 
+def show_missing_attributes(active: VersionView | None, data: Targeting | None) -> None:
+    """A rule of the version in force whose attribute no lead has any more scores 0: say so, by name."""
+    if active is None or data is None:
+        return
+    present = data.catalogue.filter(pl.col("filled") > 0)["name"].to_list()
+    for name in missing_attributes(active.criteria, present):
+        st.warning(
+            f"The version in force has a rule on {plain(attribute_label(name))}, which no lead has any more "
+            "(a later import no longer carries it): that rule scores 0 until the attribute comes back or a "
+            "new version drops it.",
+            icon=":material/report:",
+        )
+
+
+def show_attributes(data: Targeting | None) -> None:
+    if data is None or data.catalogue.is_empty():
+        return
+    with st.expander(f"Every field and attribute Huddle has seen ({data.catalogue.height})"):
+        st.caption(
+            "Rules may use any of them except ids, emails and free text (nearly every lead has its own "
+            "value) and what is recorded only with the sale. Under 30 leads or 5% with a value is thin."
+        )
+        st.dataframe(attribute_table(data.catalogue), hide_index=True, width="stretch")
+
+
 def show_suggestion(data: Targeting | None) -> None:
     if data is None or data.tuning.evidence.is_empty():
         st.caption("No suggestion until there is evidence to learn from.")
@@ -337,15 +363,23 @@ def show_suggestion(data: Targeting | None) -> None:
 START_FROM = {"suggestion": "The suggestion", "current": "The version in force"}
 
 
-def _attribute_label(value: object) -> str:
-    return ATTRIBUTE_LABELS.get(str(value), str(value))
+def _offered(catalogue: pl.DataFrame, base: Criteria) -> list[str]:
+    """The attributes a rule may pick: every one the catalogue offers, then any the version already reads
+    (kept so that editing it does not silently drop a rule; the check below names what is wrong)."""
+    offered = catalogue.filter(pl.col("offered"))["name"].to_list()
+    return list(dict.fromkeys([*offered, *base.attributes()]))
+
+
+def _labels(catalogue: pl.DataFrame) -> dict[str, str]:
+    return dict(zip(catalogue["name"].to_list(), catalogue["label"].to_list(), strict=True))
 
 
 def _operator_label(value: object) -> str:
     return OPERATORS.get(str(value), str(value))
 
 
-def _edited_rules(base: Criteria, start: str) -> Criteria | None:
+def _edited_rules(base: Criteria, start: str, catalogue: pl.DataFrame) -> Criteria | None:
+    labels = _labels(catalogue)
     edited = st.data_editor(
         rules_frame(base),
         key=f"whatif_rules_{start}",
@@ -355,25 +389,77 @@ def _edited_rules(base: Criteria, start: str) -> Criteria | None:
         column_config={
             "attribute": st.column_config.SelectboxColumn(
                 "Attribute",
-                options=list(ATTRIBUTE_LABELS),
-                format_func=_attribute_label,
+                options=_offered(catalogue, base),
+                format_func=lambda name: labels.get(str(name)) or attribute_label(str(name)),
                 required=True,
+                help="every lead field and imported attribute usable in rules (see Values in the data)",
             ),
             "operator": st.column_config.SelectboxColumn(
-                "Operator", options=list(OPERATORS), format_func=_operator_label, required=True
+                "Operator", options=list(OPERATORS), format_func=_operator_label, required=True,
+                help="text: is, is not, is one of; numbers: is at least, is at most, is between",
             ),
-            "value": st.column_config.TextColumn("Value", help="several values: separate them with commas"),
+            "value": st.column_config.TextColumn(
+                "Value", help="several values: separate them with commas; a band: 60 - 300"
+            ),
             "points": st.column_config.NumberColumn("Points", step=1, required=True),
         },
-    )
+    )  # fmt: skip
     threshold = st.number_input(
         "Threshold (points for an MQL)", value=base.threshold, step=1, key=f"whatif_threshold_{start}"
     )
     try:
-        return criteria_from_rows(pl.DataFrame(edited).to_dicts(), int(threshold))
+        criteria = criteria_from_rows(pl.DataFrame(edited).to_dicts(), int(threshold), kinds(catalogue))
     except ValueError as error:
         st.warning(f"{error}. Fix the rule to see its backtest.", icon=":material/edit:")
         return None
+    problems = check_rules(criteria, catalogue)
+    if problems:
+        st.warning(
+            "  \n".join(plain(p) for p in problems) + "  \nFix the rule to see its backtest.",
+            icon=":material/edit:",
+        )
+        return None
+    return criteria
+
+
+def values_in_the_data(catalogue: pl.DataFrame) -> None:
+    """What each attribute holds, to write a rule's value from: its kind, how many leads have it, and its
+    values (the most common text values; a number's range and quartiles)."""
+    if catalogue.is_empty():
+        return
+    labels = _labels(catalogue)
+    with st.expander("Values in the data", icon=":material/dataset:"):
+        name = st.selectbox(
+            "Attribute", catalogue["name"].to_list(), format_func=lambda n: labels.get(str(n), str(n)),
+            key="whatif_values_of",
+        )  # fmt: skip
+        entry = entries(catalogue)[str(name)]
+        kind = "numbers" if entry["kind"] == "number" else "text"
+        st.caption(
+            f"{plain(str(entry['label']))} holds {kind}: {entry['filled']:,} leads have a value "
+            f"({entry['fill_rate']:.0%}), {entry['distinct']:,} distinct."
+            + (" Thin evidence: few leads have it." if entry["thin"] else "")
+        )
+        if not entry["offered"]:
+            st.info(f"Not offered for rules: {plain(str(entry['reason']))}.", icon=":material/block:")
+        examples = list(entry["examples"] or [])
+        if examples:
+            heading = "Lowest, quartiles and highest" if entry["kind"] == "number" else "Most common values"
+            st.markdown(f"**{heading}:** " + ", ".join(f"`{plain(e)}`" for e in examples))
+
+
+def attribute_table(catalogue: pl.DataFrame) -> pl.DataFrame:
+    """The catalogue in the page's words: every attribute, usable or not, and why not."""
+    return catalogue.select(
+        pl.col("label").alias("Attribute"),
+        pl.col("kind").replace_strict({"number": "numbers", "text": "text"}, default="text").alias("Holds"),
+        (pl.col("fill_rate") * 100).round(0).cast(pl.Int64).alias("Leads with a value (%)"),
+        pl.col("distinct").alias("Distinct values"),
+        pl.when(pl.col("offered"))
+        .then(pl.when(pl.col("thin")).then(pl.lit("yes (thin evidence)")).otherwise(pl.lit("yes")))
+        .otherwise(pl.lit("no: ") + pl.col("reason"))
+        .alias("Usable in rules"),
+    )
 
 
 def what_if_editor(user: CurrentUser, data: Targeting | None, active: VersionView | None) -> None:
@@ -389,7 +475,9 @@ def what_if_editor(user: CurrentUser, data: Targeting | None, active: VersionVie
         )
         or "suggestion"
     )
-    edited = _edited_rules(suggested if start == "suggestion" else current, start)
+    catalogue = data.catalogue if data is not None else pl.DataFrame(schema=CATALOGUE_SCHEMA)
+    edited = _edited_rules(suggested if start == "suggestion" else current, start, catalogue)
+    values_in_the_data(catalogue)
     if edited is None:
         return
     if data is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import polars as pl
 import pytest
 
 from core.criteria import Criteria, Rule
-from core.stats import rate
+from core.stats import Auc, rate
 from core.targeting import (
     backtest_rows,
     criteria_from_rows,
@@ -133,4 +134,16 @@ def test_the_backtest_table_puts_both_versions_side_by_side_with_counts_and_inte
             "Proposed": "75% (3 of 4; 95% CI 30%–95%)",
         },
         {"Measure": "Won revenue kept", "Current": "90%", "Proposed": "90%"},
+        {
+            "Measure": "Ranks won above lost (AUC)",
+            "Current": "— (needs both kinds of lead in the window)",
+            "Proposed": "— (needs both kinds of lead in the window)",
+        },
+        {
+            "Measure": "Ranks rated 4-5 above the rest (AUC)",
+            "Current": "— (needs both kinds of lead in the window)",
+            "Proposed": "— (needs both kinds of lead in the window)",
+        },
     ]
+    with_ranking = replace(_backtest(10, 3, 8), ranking_auc=Auc(0.7125, 40, 4))
+    assert backtest_rows(with_ranking, with_ranking)["Current"][5] == "0.71 (44 leads)"

@@ -85,7 +85,9 @@ def test_a_marketer_sees_the_version_in_force_the_evidence_and_the_suggestion(ap
     assert "Persona is Student\\: −40 points" in text  # a launch rule, as a sentence
     assert f"**{plain(tuning.summary())}**" in text
     assert "approved by" in at.caption[0].value and "in force since" in at.caption[0].value
-    evidence, backtest, mine = at.dataframe[0].value, at.dataframe[1].value, _what_if(at)
+    evidence = next(d.value for d in at.dataframe if "Evidence" in d.value.columns)
+    backtest = next(d.value for d in at.dataframe if "Proposed" in d.value.columns)
+    mine = _what_if(at)
     assert len(evidence) == tuning.evidence.height
     assert "thin: under 30 leads" in set(evidence["Evidence"])
     assert list(backtest["Measure"]) == [
@@ -94,7 +96,15 @@ def test_a_marketer_sees_the_version_in_force_the_evidence_and_the_suggestion(ap
         "MQL → SQL",
         "Won deals kept",
         "Won revenue kept",
+        "Ranks won above lost (AUC)",
+        "Ranks rated 4-5 above the rest (AUC)",
     ]
+    assert (
+        backtest["Proposed"].iloc[6]
+        == f"{tuning.after.good_auc.value:.2f} ({tuning.after.good_auc.n:,} leads)"
+    )
+    seen = next(d.value for d in at.dataframe if "Usable in rules" in d.value.columns)
+    assert {"Job title", "Time on website", "Sign up form"} <= set(seen["Attribute"])
     assert backtest["Current"].iloc[0] == f"{tuning.before.mql_count:,}"
     assert backtest["Proposed"].iloc[0] == f"{tuning.after.mql_count:,}"
     assert list(mine["Your version"]) == list(backtest["Proposed"])  # the editor starts from the suggestion
