@@ -9,6 +9,7 @@ and the three counts numbers, whatever a data set holds in them, so versions wri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -264,17 +265,25 @@ def _values(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _whole_count(value: object) -> bool:
-    return is_number(value) and float(value).is_integer() and float(value) >= 0  # type: ignore[arg-type]
+def whole_count(value: object) -> int | None:
+    """A count rule's value as a whole number of 0 or more, or None. Digits as text count too: versions
+    saved before values were typed hold "is one of" counts as text, and they keep working."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() and number >= 0 else None
 
 
 def _number_problem(rule: Rule, label: str) -> str | None:
+    counted = rule.attribute in COUNT_ATTRIBUTES and rule.operator in TEXT_OPERATORS
     for item in _values(rule.value):
-        if not is_number(item):
-            return f"{label} holds numbers: {item!r} is not a number"
-        counted = rule.attribute in COUNT_ATTRIBUTES and rule.operator in TEXT_OPERATORS
-        if counted and not _whole_count(item):
+        if counted and whole_count(item) is None:
             return f"{label} counts: {item!r} is not a whole number of 0 or more"
+        if not counted and not is_number(item):
+            return f"{label} holds numbers: {item!r} is not a number"
     return None
 
 

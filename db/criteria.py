@@ -20,7 +20,7 @@ from sqlalchemy import String, bindparam, case, cast, event, func, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from core.attributes import catalogue, entries, rule_problem
+from core.attributes import catalogue, entries, rule_problem, whole_count
 from core.criteria import (
     COUNT_ATTRIBUTES,
     LEAD_FIELDS,
@@ -28,7 +28,6 @@ from core.criteria import (
     TEXT_ATTRIBUTES,
     Criteria,
     Rule,
-    is_number,
     score_leads,
 )
 from db import audit, clock
@@ -161,9 +160,10 @@ def _required_text(text: str | None, what: str) -> str:
 
 
 def _whole_counts(attribute: str, values: Sequence[Any]) -> list[int]:
-    if any(isinstance(v, bool) or not is_number(v) or v < 0 or not float(v).is_integer() for v in values):
+    counts = [whole_count(v) for v in values]
+    if any(count is None for count in counts):
         raise CriteriaRefused(f"{attribute} compares counts: give a whole number of 0 or more.")
-    return [int(v) for v in values]
+    return [int(count or 0) for count in counts]
 
 
 def _checked_value(attribute: str, operator: str, value: Any, kind: str = "text") -> Any:

@@ -172,3 +172,11 @@ def test_every_rule_that_does_not_fit_is_named() -> None:
         "Rule 2: no lead has Gone (a later import may have dropped it): the rule scores 0",
         "Rule 3: is at most compares numbers; Job title holds text: use is, is not or is one of",
     ]
+
+
+def test_a_count_rule_saved_with_its_numbers_as_text_still_fits() -> None:
+    # Versions saved before values were typed hold "is one of" counts as text: they keep working.
+    assert rule_problem(Rule("page_views", "in", ["1", "2"], 5), ENTRIES["page_views"]) is None
+    assert "is not a whole number" in str(
+        rule_problem(Rule("page_views", "in", ["1", "x"], 5), ENTRIES["page_views"])
+    )

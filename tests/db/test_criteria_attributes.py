@@ -106,3 +106,10 @@ def test_without_a_catalogue_only_the_leads_own_fields_are_known() -> None:
     with pytest.raises(CriteriaRefused, match="no lead has Job title"):
         validated_rules((Rule("job_title", "eq", "VP", 5),))
     assert datetime(2026, 1, 1, tzinfo=UTC) < NOW  # the shared clock of the criteria tests
+
+
+def test_a_count_rule_saved_with_text_numbers_is_proposed_again_as_numbers() -> None:
+    # A version saved before values were typed may hold page views "is one of" ["1", "2"]; a rollback to it.
+    assert validated_rules((Rule("page_views", "in", ["1", "2"], 5),)) == (
+        Rule("page_views", "in", [1, 2], 5),
+    )
