@@ -113,3 +113,18 @@ def test_a_count_rule_saved_with_text_numbers_is_proposed_again_as_numbers() -> 
     assert validated_rules((Rule("page_views", "in", ["1", "2"], 5),)) == (
         Rule("page_views", "in", [1, 2], 5),
     )
+
+
+def test_a_rule_whose_attribute_a_later_import_dropped_scores_0(db_engine: Engine) -> None:
+    _with_leads(db_engine)
+    draft = _propose(db_engine, RULES)
+    with write_session(db_engine) as session:  # a later import keeps no attributes
+        for lead in session.exec(select(Lead)):
+            lead.attributes = None
+            session.add(lead)
+    with write_session(db_engine) as session:
+        approve(session=session, actor=_actor(session, "boss"), version_id=draft, now=NOW)
+    with read_session(db_engine) as session:
+        scores = {lead.external_id: lead.score for lead in session.exec(select(Lead))}
+    # Only page views (5 or more: 10 points) still scores.
+    assert scores == {"vp-120s": 0, "intern-300s": 0, "vp-10s": 10, "nothing": 10}
