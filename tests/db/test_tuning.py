@@ -85,6 +85,14 @@ def test_olist_outcomes_alone_weight_down_the_weak_origins(
         assert points[("source", weak)] < 0 < strong or points[("source", weak)] < strong, weak
     assert points[("source", "social")] < 0 and points[("source", "email")] < 0
     assert report["current"]["mql_count"] > 0, "every Olist lead is an MQL by import"
+    # A fresh import, no version in force: the default goal keeps 90% of won deals with clearly fewer MQLs,
+    # learnt from what is known before the sale (the closed-deals columns are filled for won leads only).
+    assert report["goal"] == "wins" and report["keep"] == 0.9
+    proposed, current = report["proposed"], report["current"]
+    assert proposed["won_recall"]["value"] >= 0.85  # 90% on the learning window; the test window is newer
+    assert proposed["mql_count"] <= 0.92 * current["mql_count"]
+    assert {r["attribute"] for r in proposed["rules"]} <= {"source", "page_views", "email_clicks"}
+    assert proposed["ranking_auc"]["value"] > current["ranking_auc"]["value"]
     for side in ("current", "proposed"):
         assert set(report[side]) >= {
             "mql_count",
