@@ -56,9 +56,10 @@ DEFAULT_C = 0.1  # when the window cannot be split into an older and a newer par
 OLDER_SHARE = 2 / 3
 # The stability check: a candidate clear in the older part (|effect| >= STABLE_Z standard errors) whose
 # newer effect, at the top of its interval (+ STABLE_Z standard errors, in the older effect's direction),
-# is under STABLE_SHARE of the older effect has faded and gets no column.
+# is under STABLE_SHARE of the older effect (it lost more than half of it, beyond doubt) has faded and gets
+# no column.
 STABLE_Z = 1.96
-STABLE_SHARE = 1 / 3
+STABLE_SHARE = 1 / 2
 MAX_FIT_LEADS = 200_000  # more leads than this are sampled (by outcome, seeded): the points barely move
 SEED = 20_261_206
 PRIOR_LEADS = 20.0  # the evidence table's shrunk rate, as core.tuning's

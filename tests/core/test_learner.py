@@ -350,7 +350,7 @@ def test_a_steady_rule_with_few_newer_leads_is_kept() -> None:
     # Older 2000 leads: "vip" on 300 (210 good, 70%), the other 1700 30% good (510): an effect of
     # log(0.7/0.3) * 2 = 1.69 log-odds, error about 0.14, clear. Newer 1000 leads: "vip" on only 6, 1 good,
     # the other 994 30% good (298). The newer effect log(1.5 * 698.5 / (5.5 * 295.5)) = -0.44 looks reversed
-    # but its error is 0.92: the top of its interval, -0.44 + 1.96 * 0.92 = 1.37, is above a third of 1.69.
+    # but its error is 0.92: the top of its interval, -0.44 + 1.96 * 0.92 = 1.37, is above half of 1.69.
     def part(
         vip: int, vip_good: int, other: int, other_good: int, seed: int
     ) -> tuple[list[str | None], list[bool]]:
