@@ -16,8 +16,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from core.attributes import CATALOGUE_SCHEMA, check_rules, entries, kinds
-from core.criteria import OPERATORS, Criteria, attribute_label, missing_attributes
+from core.attributes import CATALOGUE_SCHEMA, check_rules, entries, kinds, rule_problem
+from core.criteria import OPERATORS, Criteria, Rule, attribute_label, missing_attributes
 from core.goals import DEFAULT_KEEP, Goal
 from core.targeting import (
     backtest_rows,
@@ -422,6 +422,105 @@ def _edited_rules(base: Criteria, start: str, catalogue: pl.DataFrame) -> Criter
     return criteria
 
 
+TEXT_CHOICES = {"eq": "is", "ne": "is not", "in": "is one of"}
+NUMBER_CHOICES = {"gte": "is at least", "lte": "is at most", "between": "is between"}
+
+
+def _added_key(start: str) -> str:
+    return f"whatif_added_{start}"
+
+
+def added_rules(start: str) -> tuple[Rule, ...]:
+    """The rules added with the builder below the table, each with a button that takes it out again."""
+    kept: list[Rule] = list(st.session_state.get(_added_key(start), []))
+    for index, rule in enumerate(kept):
+        text, remove = st.columns([6, 1], vertical_alignment="center")
+        text.markdown(f"Added: {plain(rule.describe())}")
+        if remove.button("Remove", key=f"whatif_remove_{start}_{index}", icon=":material/close:"):
+            st.session_state[_added_key(start)] = kept[:index] + kept[index + 1 :]
+            st.rerun()
+    return tuple(kept)
+
+
+def _text_value(operator: str, examples: list[str], key: str) -> object:
+    if operator == "in":
+        return st.multiselect("Values", examples, key=f"{key}_values", accept_new_options=True,
+                              placeholder="Pick or type values")  # fmt: skip
+    return st.selectbox("Value", examples, key=f"{key}_value", index=None, accept_new_options=True,
+                        placeholder="Pick or type a value")  # fmt: skip
+
+
+def _as_float(examples: list[str], index: int, default: float = 0.0) -> float:
+    try:
+        return float(examples[index].replace(",", ""))
+    except (IndexError, ValueError):
+        return default
+
+
+def _number_value(operator: str, examples: list[str], key: str) -> object:
+    """Numbers start where the data is: its median, or its lower and upper quartiles for a band
+    (a number's examples are its lowest, quartiles and highest)."""
+    middle = _as_float(examples, len(examples) // 2)
+    if operator != "between":
+        return st.number_input("Value", value=middle, key=f"{key}_number")
+    low, high = st.columns(2)
+    return [
+        low.number_input("From", value=_as_float(examples, 1, middle), key=f"{key}_from"),
+        high.number_input("To", value=_as_float(examples, -2, middle), key=f"{key}_to"),
+    ]
+
+
+def _whole(value: object) -> object:
+    """60.0 as 60: the number a person typed, as a rule reads it."""
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def rule_builder(catalogue: pl.DataFrame, start: str) -> None:
+    """Add a rule on any usable field or attribute, its values offered from the data: the operators its
+    kind allows, the most common text values (or type another), or numbers starting at its median."""
+    offered = catalogue.filter(pl.col("offered"))
+    if offered.is_empty():
+        return
+    labels, found = _labels(offered), entries(offered)
+    key = f"whatif_builder_{start}"
+    with st.container(border=True):
+        st.markdown("**Add a rule**")
+        cells = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
+        with cells[0]:
+            name = st.selectbox("Field or attribute", offered["name"].to_list(), key=f"{key}_attribute",
+                                format_func=lambda n: labels.get(str(n), str(n)))  # fmt: skip
+        entry = found[str(name)]
+        number = entry["kind"] == "number"
+        choices = NUMBER_CHOICES if number else TEXT_CHOICES
+        with cells[1]:
+            operator = st.selectbox("Rule", list(choices), format_func=choices.__getitem__,
+                                    key=f"{key}_operator_{entry['kind']}")  # fmt: skip
+        examples = [str(e) for e in entry["examples"] or []]
+        with cells[2]:
+            value = (_number_value if number else _text_value)(
+                str(operator), examples, f"{key}_{name}_{operator}"
+            )
+        with cells[3]:
+            points = st.number_input("Points", value=10, step=1, key=f"{key}_points")
+        if entry["thin"]:
+            st.caption(f"{plain(str(entry['label']))} is thin evidence: few leads have a value.")
+        if not st.button("Add rule", key=f"{key}_add", icon=":material/add:"):
+            return
+    try:
+        rule = Rule(str(name), str(operator), _whole(value), int(points))
+    except ValueError as error:
+        st.warning(f"{error}.", icon=":material/edit:")
+        return
+    problem = rule_problem(rule, entry) if value not in (None, [], "") else "Pick or type a value first"
+    if problem:
+        st.warning(f"{problem}.", icon=":material/edit:")
+        return
+    st.session_state[_added_key(start)] = [*st.session_state.get(_added_key(start), []), rule]
+    st.rerun()
+
+
 def values_in_the_data(catalogue: pl.DataFrame) -> None:
     """What each attribute holds, to write a rule's value from: its kind, how many leads have it, and its
     values (the most common text values; a number's range and quartiles)."""
@@ -476,10 +575,13 @@ def what_if_editor(user: CurrentUser, data: Targeting | None, active: VersionVie
         or "suggestion"
     )
     catalogue = data.catalogue if data is not None else pl.DataFrame(schema=CATALOGUE_SCHEMA)
-    edited = _edited_rules(suggested if start == "suggestion" else current, start, catalogue)
+    in_table = _edited_rules(suggested if start == "suggestion" else current, start, catalogue)
+    added = added_rules(start)
+    rule_builder(catalogue, start)
     values_in_the_data(catalogue)
-    if edited is None:
+    if in_table is None:
         return
+    edited = Criteria(rules=(*in_table.rules, *added), threshold=in_table.threshold)
     if data is not None:
         st.markdown("**Your version against the one in force**, on the same test window")
         mine = what_if(data.evidence, data.tuning, edited)

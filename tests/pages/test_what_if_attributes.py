@@ -52,3 +52,38 @@ def test_text_for_a_number_attribute_is_named_and_nothing_is_backtested(app_env:
     )
     assert not [d for d in at.dataframe if "Your version" in d.value.columns]
     assert "Propose" not in [b.label for b in at.main.button]
+
+
+def test_the_rule_builder_offers_the_datas_values_and_adds_the_rule(app_env: str) -> None:
+    at = logged_in_app("marketer").run()
+    at.switch_page("screens/criteria.py").run()
+    before = _backtest(at)["Your version"].iloc[0]
+    builder = "whatif_builder_suggestion"
+    at.selectbox(key=f"{builder}_attribute").set_value("sign_up_form").run()
+    value = at.selectbox(key=f"{builder}_sign_up_form_eq_value")
+    assert "Demo request" in value.options  # offered from the data
+    value.set_value("Demo request")
+    at.number_input(key=f"{builder}_points").set_value(400)
+    at.button(key=f"{builder}_add").click().run()
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Added: Sign up form is Demo request: +400 points" in text.replace("\\", "")
+    assert _backtest(at)["Your version"].iloc[0] != before
+    at.button(key="whatif_remove_suggestion_0").click().run()
+    assert "Added: Sign up form" not in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_number_attribute_offers_number_rules_starting_at_its_median(app_env: str) -> None:
+    at = logged_in_app("marketer").run()
+    at.switch_page("screens/criteria.py").run()
+    builder = "whatif_builder_suggestion"
+    at.selectbox(key=f"{builder}_attribute").set_value("time_on_website").run()
+    operator = at.selectbox(key=f"{builder}_operator_number")
+    assert list(operator.options) == ["is at least", "is at most", "is between"]
+    operator.set_value("between").run()
+    low = at.number_input(key=f"{builder}_time_on_website_between_from").value
+    high = at.number_input(key=f"{builder}_time_on_website_between_to").value
+    assert 0 < low < high  # the lower and upper quartiles of the data
+    at.button(key=f"{builder}_add").click().run()
+    assert not at.exception, at.exception
+    assert "Time on website is between" in "\n".join(m.value for m in at.markdown).replace("\\", "")
