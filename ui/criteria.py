@@ -29,7 +29,7 @@ from core.targeting import (
     suggestion_reasons,
     what_if,
 )
-from core.tuning import Tuning
+from core.tuning import Tuning, compare_sentence
 from db.criteria import (
     CriteriaRefused,
     VersionView,
@@ -585,6 +585,9 @@ def what_if_editor(user: CurrentUser, data: Targeting | None, active: VersionVie
     if data is not None:
         st.markdown("**Your version against the one in force**, on the same test window")
         mine = what_if(data.evidence, data.tuning, edited)
+        st.markdown(
+            f"Your version: {plain(compare_sentence(data.tuning.before, mine))} ({mine.mql_count:,} MQLs)"
+        )
         st.dataframe(
             backtest_rows(data.tuning.before, mine, ("In force", "Your version")),
             hide_index=True,
