@@ -199,3 +199,38 @@ def test_a_manager_cannot_pick_another_teams_lead(own_db: str) -> None:
     at.text_input(key="pick_search").input(elsewhere.external_id).run()
     assert not at.exception, at.exception
     assert "No MQL of your team matches." in [c.value for c in at.caption]
+
+
+def test_the_card_says_why_an_mql_with_a_rule_on_an_imported_attribute(own_db: str) -> None:
+    """A version whose only rule reads an imported attribute is approved: the leads it makes MQLs reach the
+    rep's queue, and the card's *Why an MQL* names that rule in words."""
+    from core.criteria import Rule
+    from db.criteria import approve, propose_version
+
+    engine = make_engine(own_db)
+    # A CRM export names an owner on every lead, handed over or not (the demo's unhanded leads have none):
+    # the rep owns the unhanded Demo request sign-ups.
+    with sqlite3.connect(own_db.removeprefix("sqlite:///")) as connection:
+        connection.execute(
+            "UPDATE leads SET owner_id = (SELECT id FROM users WHERE username = 'rep'), "
+            "team_id = (SELECT team_id FROM users WHERE username = 'rep') "
+            "WHERE mql_at IS NULL AND sql_at IS NULL AND closed_at IS NULL "
+            "AND json_extract(attributes, '$.sign_up_form') = 'Demo request'"
+        )
+    with write_session(engine) as session:
+        marketer = session.exec(select(User).where(User.username == "marketer")).one()
+        draft = propose_version(
+            session=session, actor=marketer, rules=(Rule("sign_up_form", "eq", "Demo request", 60),),
+            threshold=60, rationale="Demo requests rate 4-5",
+        )  # fmt: skip
+        draft_id = int(draft.id or 0)
+    with write_session(engine) as session:
+        manager = session.exec(select(User).where(User.username == "manager")).one()
+        approve(session=session, actor=manager, version_id=draft_id)
+    queue = _queue(engine, "rep")
+    assert queue.leads, "the approval made MQLs of the rep's new Demo request leads"
+    at = _page("rep")
+    assert not at.exception, at.exception
+    (why,) = [e for e in at.expander if e.label.startswith("Why an MQL")]
+    assert why.label == "Why an MQL: 60 points, 60 needed"
+    assert "• Sign up form is Demo request: +60 points" in [t.value for t in why.text]
