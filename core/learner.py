@@ -323,7 +323,7 @@ def choose_regularisation(matrix: sparse.csr_matrix, good: np.ndarray, model: Lo
     """The C of C_GRID whose model, fitted on the older OLDER_SHARE of the rows (in time order), predicts
     the newer rest best (lowest log loss; ties to the stronger shrinkage). The grid is walked from the
     weakest shrinkage down and left at the first C that predicts worse than the best so far (the loss of
-    a ridge path has one low point: a large window, which wants little shrinkage, takes two or three fits,
+    a ridge path has one low point: a window that wants little shrinkage takes two or three fits,
     not six). Each fit of `model` starts from the last one's points (a few iterations instead of twenty)."""
     from sklearn.metrics import log_loss
 
