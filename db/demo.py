@@ -10,7 +10,8 @@ Planted patterns (the tests and, later, the tuning read these constants):
   `time_on_website` (seconds), `last_activity` and `sign_up_form` follow the lead's hidden quality (the
   sign-up form most of all: "Demo request" is good far more often than "Newsletter"); each is missing on
   some leads. PROMO_TRAP (`promo_code_used`) is the trap: it follows quality only for leads created
-  before the last TRAP_DAYS of the data (the tuning's learning window) and is noise after.
+  before the last TRAP_DAYS (200) of the data, most of the tuning's learning window, and is noise after,
+  through the newest part of the learning window and the test window (the last 90 days).
 
 Everything is generated column-wise with numpy from one seeded generator (same seed and day, same data;
 the custom attributes come from a stream of their own, so adding them moved no other column) and written
@@ -171,7 +172,10 @@ SIGN_UP_FORMS: Options = (
 )  # fmt: skip
 WEBSITE_SECONDS = 150.0  # the median time on the website of a lead of average quality
 PROMO_TRAP = "promo_code_used"
-TRAP_DAYS = 90  # the tuning's test window (core.tuning.tune's window_days)
+# The code leaked this many days before the data ends: well inside the tuning's learning window (all but
+# its last 90 days), as a real promotion fades, so a learner that checks a rule still holds on the newest
+# part of what it learns from can tell the trap from a signal; noise through the test window.
+TRAP_DAYS = 200
 # The share of leads each attribute is missing on, as a CRM's optional fields are.
 MISSING_SHARE = {
     "job_title": 0.12,
