@@ -66,7 +66,7 @@ PRIOR_LEADS = 20.0  # the evidence table's shrunk rate, as core.tuning's
 MAX_THIN_VALUES = 20  # rare text values listed per attribute (marked not enough), the most common first
 MAX_ITERATIONS = 300
 OURS = ("created_at", "good")  # the learner's own columns, never a feature
-# The same columns as core.tuning's evidence table (kept here so that core.tuning may import this module).
+# The evidence table's columns (core.tuning names them from here: its evidence table is this one).
 EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
     "attribute": pl.String(),
     "value": pl.String(),

@@ -42,6 +42,7 @@ from core.goals import (
     threshold_for_goal,
 )
 from core.goals import threshold_for_volume as threshold_for_volume  # found here before core.goals was
+from core.learner import EVIDENCE_SCHEMA as EVIDENCE_SCHEMA  # one schema: the learner's evidence is the table
 from core.learner import Feature, learn_rules
 from core.stats import NO_AUC, Auc, Rate, rate, roc_auc
 
@@ -55,19 +56,6 @@ MIN_POINTS = 5
 # 0.61 at 3, with acceptance +17 points instead of +5 at the same volume).
 LEARNED_MIN_POINTS = 3
 GOOD_STARS = 3.5  # a mean (calibrated) rating of 3.5 or more reads as 4-5 stars
-EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
-    "attribute": pl.String(),
-    "value": pl.String(),
-    "count": pl.Int64(),
-    "good": pl.Int64(),
-    "rate": pl.Float64(),
-    "ci_low": pl.Float64(),
-    "ci_high": pl.Float64(),
-    "shrunk": pl.Float64(),
-    "lift": pl.Float64(),
-    "points": pl.Int64(),
-    "enough": pl.Boolean(),
-}
 
 
 def calibrated_ratings(ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
