@@ -29,6 +29,15 @@ PG_ADMIN_DSN = os.environ.get("HUDDLE_TEST_PG", "postgresql://postgres@127.0.0.1
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One "today" for the whole run: a run that crosses midnight (a Sunday into a Monday) otherwise seeds
+    its demo on one day and opens the Weekly sync on the next, a new week with none of the demo's data.
+    A day pinned from outside (`make test-dates`) stands. Servers the browser tests start inherit it."""
+    from db import clock
+
+    os.environ.setdefault("HUDDLE_TODAY", clock.today().isoformat())
+
+
 def _pg_admin_url_for(database: str) -> str:
     base, _, _ = PG_ADMIN_DSN.rpartition("/")
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}"

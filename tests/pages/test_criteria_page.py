@@ -108,7 +108,7 @@ def test_a_marketer_sees_the_version_in_force_the_evidence_and_the_suggestion(ap
     assert backtest["Current"].iloc[0] == f"{tuning.before.mql_count:,}"
     assert backtest["Proposed"].iloc[0] == f"{tuning.after.mql_count:,}"
     assert list(mine["Your version"]) == list(backtest["Proposed"])  # the editor starts from the suggestion
-    assert [b.label for b in at.main.button] == ["Propose"]  # no draft, no retired version yet
+    assert [b.label for b in at.main.button] == ["Add rule", "Propose"]  # no draft, no retired version yet
 
 
 def test_the_what_if_backtest_follows_the_threshold(app_env: str) -> None:
