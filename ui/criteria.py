@@ -17,7 +17,15 @@ import polars as pl
 import streamlit as st
 
 from core.attributes import CATALOGUE_SCHEMA, check_rules, entries, kinds, rule_problem
-from core.criteria import OPERATORS, Criteria, Rule, attribute_label, missing_attributes
+from core.criteria import (
+    NUMBER_OPERATORS,
+    OPERATORS,
+    TEXT_OPERATORS,
+    Criteria,
+    Rule,
+    attribute_label,
+    missing_attributes,
+)
 from core.goals import DEFAULT_KEEP, Goal
 from core.targeting import (
     backtest_rows,
@@ -422,8 +430,8 @@ def _edited_rules(base: Criteria, start: str, catalogue: pl.DataFrame) -> Criter
     return criteria
 
 
-TEXT_CHOICES = {"eq": "is", "ne": "is not", "in": "is one of"}
-NUMBER_CHOICES = {"gte": "is at least", "lte": "is at most", "between": "is between"}
+TEXT_CHOICES = {op: OPERATORS[op] for op in TEXT_OPERATORS}
+NUMBER_CHOICES = {op: OPERATORS[op] for op in NUMBER_OPERATORS}
 
 
 def _added_key(start: str) -> str:
