@@ -60,6 +60,12 @@ class Action(enum.StrEnum):
     action_items_close_any = "action_items.close_any"
     quotas_set = "quotas.set"
     own_account = "account.own"
+    # Issue 13: the handoff and its alerts.
+    handoff_answer = "handoff.answer"  # answer an MQL handed to you (db/handoff.py checks it is yours)
+    alerts_own = "alerts.own"  # choose one's own alerts
+    alerts_defaults = "alerts.defaults"  # set the alert defaults of a role
+    delivery_read = "delivery.read"  # the Delivery page: queued, sent and failed messages
+    delivery_retry = "delivery.retry"  # send a failed message again
 
 
 ACTION_WORDS: dict[str, str] = {
@@ -74,6 +80,11 @@ ACTION_WORDS: dict[str, str] = {
     Action.action_items_close_any: "close or reopen someone else's action item",
     Action.quotas_set: "set quotas",
     Action.own_account: "change your own password or log out",
+    Action.handoff_answer: "answer an MQL's handoff",
+    Action.alerts_own: "choose your own alerts",
+    Action.alerts_defaults: "set the alert defaults",
+    Action.delivery_read: "see the messages Huddle sends",
+    Action.delivery_retry: "send a failed message again",
 }
 
 ADMIN_ONLY = frozenset({Role.admin})
@@ -94,6 +105,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.quotas_set: ADMIN_ONLY,
     # Their own password, their own logout: every active person.
     Action.own_account: frozenset(Role),
+    # A rep answers the MQLs they own; a sales manager those of their team (db/handoff.py checks which).
+    Action.handoff_answer: frozenset({Role.rep, Role.sales_manager}),
+    Action.alerts_own: frozenset(Role),
+    Action.alerts_defaults: ADMIN_ONLY,
+    Action.delivery_read: ADMIN_ONLY,
+    Action.delivery_retry: ADMIN_ONLY,
 }
 
 

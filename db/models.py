@@ -10,7 +10,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +37,44 @@ class CriteriaStatus(enum.StrEnum):
     active = "active"
     retired = "retired"
     rejected = "rejected"
+
+
+class AlertKind(enum.StrEnum):
+    """What a person can be told about (issue 13): each is chosen per channel on *My account*."""
+
+    new_mql = "new_mql"  # a rep: each new MQL assigned to them, at once
+    follow_up_reminder = "follow_up_reminder"  # a rep: before an MQL's follow-up window ends
+    team_breach = "team_breach"  # a sales manager: an MQL of their team untouched or unrated past the SLA
+    draft_waiting = "draft_waiting"  # a sales manager: a criteria draft waiting for their approval
+    draft_decision = "draft_decision"  # a marketer: their draft approved, rejected or commented on
+    acceptance_low = "acceptance_low"  # a marketer: the week's MQL acceptance under the SLA target
+    weekly_report = "weekly_report"  # anyone who opts in: the weekly sync report, the morning after
+    action_items = "action_items"  # anyone who opts in: the open action items they own
+
+
+class Channel(enum.StrEnum):
+    email = "email"
+    chat = "chat"  # the team's incoming webhook (Slack- or Teams-compatible)
+
+
+class Cadence(enum.StrEnum):
+    instant = "instant"  # one message per event, as it happens
+    digest = "digest"  # one message a day, never repeating an item an earlier digest held
+
+
+class OutboxStatus(enum.StrEnum):
+    queued = "queued"  # due at next_attempt_at (again, after a failed attempt)
+    sending = "sending"  # claimed by a sender until claimed_until; a killed sender's claim runs out
+    sent = "sent"
+    failed = "failed"  # given up after the last retry: shown on the Delivery page, an admin may retry
+
+
+class HandoffAnswer(enum.StrEnum):
+    """A rep's answer to an MQL handed to them (issue 13)."""
+
+    accept = "accept"  # I am working it
+    recycle = "recycle"  # not now: back to marketing's nurture list until a date
+    reject = "reject"  # never: with a reason
 
 
 def _enum_type(enum_class: type[enum.Enum]) -> SAEnum:
@@ -372,3 +410,120 @@ class AuditLog(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=120)
     outcome: str = Field(default="ok", max_length=20)  # ok, denied, failed
     detail: str | None = Field(default=None, max_length=4000)
+
+
+# ---------------------------------------------------------------- the handoff and its alerts (issue 13)
+
+
+class LeadHandoff(SQLModel, table=True):
+    """A rep's current answer to one MQL (one per lead); every earlier answer is in lead_handoff_history."""
+
+    __tablename__ = "lead_handoffs"
+    __table_args__ = (UniqueConstraint("lead_id", name="uq_handoff_lead"),)
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    rep_id: int = Field(foreign_key="users.id", index=True)
+    answer: HandoffAnswer = Field(sa_type=_enum_type(HandoffAnswer), index=True)
+    reason: str | None = Field(default=None, max_length=500)
+    come_back_on: date | None = Field(default=None)  # a recycled lead's date to return to sales
+    # The first answer ever given: the first touch for speed to lead, whatever the answer is now.
+    first_answered_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LeadHandoffHistory(SQLModel, table=True):
+    __tablename__ = "lead_handoff_history"
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: int = Field(foreign_key="lead_handoffs.id", index=True)
+    answer: HandoffAnswer = Field(sa_type=_enum_type(HandoffAnswer))
+    reason: str | None = Field(default=None, max_length=500)
+    come_back_on: date | None = Field(default=None)
+    changed_by_id: int = Field(foreign_key="users.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertPreference(SQLModel, table=True):
+    """One person's choice for one kind of alert on one channel; without a row the role's default holds."""
+
+    __tablename__ = "alert_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "channel", name="uq_alert_preference"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: AlertKind = Field(sa_type=_enum_type(AlertKind))
+    channel: Channel = Field(sa_type=_enum_type(Channel))
+    enabled: bool = Field(default=False)
+    cadence: Cadence = Field(default=Cadence.instant, sa_type=_enum_type(Cadence))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertDefault(SQLModel, table=True):
+    """An admin's default for one role, kind and channel; without a row the built-in default holds."""
+
+    __tablename__ = "alert_defaults"
+    __table_args__ = (UniqueConstraint("role", "kind", "channel", name="uq_alert_default"),)
+    id: int | None = Field(default=None, primary_key=True)
+    role: Role = Field(sa_type=_enum_type(Role))
+    kind: AlertKind = Field(sa_type=_enum_type(AlertKind))
+    channel: Channel = Field(sa_type=_enum_type(Channel))
+    enabled: bool = Field(default=False)
+    cadence: Cadence = Field(default=Cadence.instant, sa_type=_enum_type(Cadence))
+    set_by_id: int | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertState(SQLModel, table=True):
+    """Small named facts the alerting keeps, e.g. `alerts_since`: nothing that happened before it is told."""
+
+    __tablename__ = "alert_state"
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one person on one channel, written in the transaction of the event that caused it.
+
+    The unique (event_key, user_id, channel) makes a second enqueue of the same event a no-op, so however
+    often events are found or senders run, a person gets one message per event and channel."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_key", "user_id", "channel", name="uq_outbox_event_person_channel"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str = Field(max_length=200)  # e.g. "new_mql:lead:123", "digest:team_breach:2026-12-07"
+    kind: AlertKind = Field(sa_type=_enum_type(AlertKind), index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    channel: Channel = Field(sa_type=_enum_type(Channel))
+    lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
+    recipient: str | None = Field(default=None, max_length=254)  # the address; chat reads its URL at send
+    subject: str = Field(max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    chat: dict[str, Any] | None = _json_column()  # the webhook's JSON body
+    status: OutboxStatus = Field(default=OutboxStatus.queued, sa_type=_enum_type(OutboxStatus))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_until: datetime | None = Field(default=None)
+    sent_at: datetime | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class DigestItem(SQLModel, table=True):
+    """One item waiting for a person's next digest; `outbox_id` is set once a digest holds it, so a later
+    digest never repeats it."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "channel", "event_key", name="uq_digest_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: AlertKind = Field(sa_type=_enum_type(AlertKind))
+    channel: Channel = Field(sa_type=_enum_type(Channel))
+    event_key: str = Field(max_length=200)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id")
+    line: str = Field(max_length=1000)  # the item as one plain line; the digest escapes it for HTML
+    created_at: datetime = Field(default_factory=utcnow)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)

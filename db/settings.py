@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     huddle_session_max_days: float = 7.0
     # DEBUG, INFO, WARNING or ERROR: how much the app and the command line write to stderr (db/logs.py).
     huddle_log_level: str = "INFO"
+    # Alerts (issue 13), all optional: without a host or a webhook the channel is off and says so.
+    huddle_smtp_host: str = ""
+    huddle_smtp_port: int = 587
+    huddle_smtp_security: str = "starttls"  # none, starttls or tls
+    huddle_smtp_user: str = ""
+    huddle_smtp_password: str = ""
+    huddle_mail_from: str = ""
+    huddle_chat_webhook_url: str = ""
+    # Where links in messages point: the address people open Huddle at.
+    huddle_base_url: str = "http://localhost:8501"
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,76 @@
+"""The outbox's one way in: an event's message for a person and channel is written once, with the event."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from db.engine import read_session, write_session
+from db.models import AlertKind, Channel, OutboxMessage, OutboxStatus, Role, User
+from db.outbox import Message, enqueue
+
+
+def _rep(engine: Engine) -> int:
+    with write_session(engine) as session:
+        user = User(username="kim", name="Kim", email="kim@example.com", role=Role.rep)
+        session.add(user)
+        session.flush()
+        return int(user.id or 0)
+
+
+def test_the_same_event_for_the_same_person_and_channel_is_one_message(db_engine: Engine) -> None:
+    kim = _rep(db_engine)
+    message = Message(subject="New MQL: Ada", text="Ada from Acme", html="<p>Ada from Acme</p>")
+    with write_session(db_engine) as session:
+        first = enqueue(
+            session,
+            event_key="new_mql:lead:1",
+            kind=AlertKind.new_mql,
+            user_id=kim,
+            channel=Channel.email,
+            message=message,
+            recipient="kim@example.com",
+        )
+        again = enqueue(
+            session,
+            event_key="new_mql:lead:1",
+            kind=AlertKind.new_mql,
+            user_id=kim,
+            channel=Channel.email,
+            message=message,
+            recipient="kim@example.com",
+        )
+        chat = enqueue(
+            session,
+            event_key="new_mql:lead:1",
+            kind=AlertKind.new_mql,
+            user_id=kim,
+            channel=Channel.chat,
+            message=message,
+        )
+    assert (first, again, chat) == (True, False, True)
+    with read_session(db_engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.channel)).all()
+    assert [(r.channel, r.status, r.attempts, r.recipient) for r in rows] == [
+        (Channel.chat, OutboxStatus.queued, 0, None),
+        (Channel.email, OutboxStatus.queued, 0, "kim@example.com"),
+    ]
+
+
+def test_a_message_enqueued_with_an_event_that_is_rolled_back_is_gone_with_it(db_engine: Engine) -> None:
+    kim = _rep(db_engine)
+    try:
+        with write_session(db_engine) as session:
+            enqueue(
+                session,
+                event_key="new_mql:lead:2",
+                kind=AlertKind.new_mql,
+                user_id=kim,
+                channel=Channel.email,
+                message=Message(subject="s", text="t"),
+            )
+            raise RuntimeError("the event failed")
+    except RuntimeError:
+        pass
+    with read_session(db_engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
