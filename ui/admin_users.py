@@ -64,7 +64,7 @@ def _users_frame(session: Session, actor: User) -> pl.DataFrame:
         {
             "username": user.username,
             "name": user.name,
-            "role": ROLE_LABELS.get(user.role.value, user.role.value),
+            "role": ROLE_LABELS[user.role],
             "team": teams.get(user.team_id, "") if user.team_id else "",
             "status": "active" if user.active else "disabled",
             "must change password": user.must_change_password,
@@ -99,7 +99,7 @@ def add_user_form() -> None:
         username = st.text_input("Username")
         name = st.text_input("Full name")
         email = st.text_input("Email (optional)")
-        role = st.selectbox("Role", list(Role), format_func=lambda r: ROLE_LABELS[r.value])
+        role = st.selectbox("Role", list(Role), format_func=lambda r: ROLE_LABELS[r])
         team = st.selectbox("Team", team_choices(), accept_new_options=True)
         submitted = st.form_submit_button("Add user")
     if not submitted or role is None:
@@ -139,7 +139,7 @@ def change_user_form() -> None:
 
 
 def _role_choice(role: Role | None) -> str:
-    return "(keep)" if role is None else ROLE_LABELS[role.value]
+    return "(keep)" if role is None else ROLE_LABELS[role]
 
 
 def _change(session: Session, actor: User, username: str, role: Role | None, team: str | None) -> bool:

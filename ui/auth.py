@@ -19,6 +19,7 @@ from streamlit_authenticator.utilities.exceptions import LoginError
 from db.demo_accounts import DEMO_PASSWORD
 from db.engine import read_session, write_session
 from db.logins import LoginOutcome, check_login
+from db.models import Role
 from db.sessions import (
     needs_no_write,
     session_is_live,
@@ -44,12 +45,12 @@ DEMO_KEY_FILE = PROJECT_ROOT / "data" / "cookie_key"
 USER_KEY = "huddle_user"
 SESSION_KEY = "huddle_session_key"
 FLASH_KEY = "huddle_flash"
-ROLE_LABELS = {
-    "rep": "Sales rep",
-    "sales_manager": "Sales manager",
-    "marketer": "Marketer",
-    "executive": "Executive",
-    "admin": "Admin",
+ROLE_LABELS: dict[Role, str] = {
+    Role.rep: "Sales rep",
+    Role.sales_manager: "Sales manager",
+    Role.marketer: "Marketer",
+    Role.executive: "Executive",
+    Role.admin: "Admin",
 }
 
 
@@ -58,13 +59,13 @@ class CurrentUser:
     id: int
     username: str
     name: str
-    role: str
+    role: Role
     team_id: int | None
     must_change_password: bool = False
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+        return ROLE_LABELS[self.role]
 
 
 class CookieKeyMissing(RuntimeError):
@@ -186,7 +187,7 @@ def current_user(engine: Engine, username: str) -> CurrentUser | None:
             id=user.id,
             username=user.username,
             name=user.name,
-            role=user.role.value,
+            role=Role(user.role),
             team_id=user.team_id,
             must_change_password=user.must_change_password,
         )

@@ -128,7 +128,7 @@ def test_a_wrong_current_password_is_said_on_the_change_form(fresh_app_env: str)
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.admin])
 def test_admin_pages_themselves_refuse_other_roles(app_env: str, role: Role, page: str) -> None:
     at = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=60)
-    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=role.value, team_id=None)
+    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=role, team_id=None)
     at.run()
     assert _errors(at) == ["This page is not available to your role."]
     assert not at.title
@@ -251,7 +251,7 @@ def test_a_denial_by_the_service_is_shown_politely_and_logged(
         rep_id = rep.id
     at = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=60)
     at.session_state["huddle_user"] = CurrentUser(
-        id=rep_id, username="rep", name="R", role="admin", team_id=None
+        id=rep_id, username="rep", name="R", role=Role.admin, team_id=None
     )
     at.run()
     assert not at.exception

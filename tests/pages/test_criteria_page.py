@@ -131,7 +131,9 @@ def test_executives_and_managers_cannot_edit(app_env: str, username: str) -> Non
 
 def test_a_rep_is_refused_even_past_the_navigation(app_env: str) -> None:
     at = AppTest.from_file(str(PROJECT_ROOT / "screens" / "criteria.py"), default_timeout=60)
-    at.session_state["huddle_user"] = CurrentUser(id=1, username="rep", name="Rep", role="rep", team_id=None)
+    at.session_state["huddle_user"] = CurrentUser(
+        id=1, username="rep", name="Rep", role=Role.rep, team_id=None
+    )
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to your role."]
 

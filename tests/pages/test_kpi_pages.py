@@ -15,6 +15,7 @@ from core.trends import latest_event_day
 from db import clock
 from db.engine import make_engine
 from db.frames import load_leads, load_people, load_quotas
+from db.models import Role
 from tests.pages.conftest import PROJECT_ROOT, logged_in_app
 from ui.auth import CurrentUser
 
@@ -110,7 +111,7 @@ def test_a_marketer_checks_one_sources_revenue(app_env: str) -> None:
 
 def test_the_revenue_screen_itself_refuses_a_rep() -> None:
     at = AppTest.from_file(str(PROJECT_ROOT / "screens" / "revenue.py"), default_timeout=60)
-    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role="rep", team_id=None)
+    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=Role.rep, team_id=None)
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to your role."]
     assert not at.metric

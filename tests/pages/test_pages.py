@@ -48,7 +48,7 @@ def test_every_page_renders_for_its_roles_and_is_absent_for_others(
 def test_the_import_page_itself_refuses_other_roles(app_env: str, role: Role) -> None:
     """Even run directly, past the navigation, the page checks the role."""
     at = AppTest.from_file(str(PROJECT_ROOT / "screens" / "import_data.py"), default_timeout=60)
-    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=role.value, team_id=None)
+    at.session_state["huddle_user"] = CurrentUser(id=1, username="x", name="X", role=role, team_id=None)
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to your role."]
     assert not at.title

@@ -256,7 +256,7 @@ def test_a_rep_cannot_open_sla_settings(app_env: str) -> None:
         at.switch_page(SLA_PAGE)
     direct = AppTest.from_file(str(PROJECT_ROOT / SLA_PAGE), default_timeout=60)
     direct.session_state["huddle_user"] = CurrentUser(
-        id=1, username="rep", name="R", role="rep", team_id=None
+        id=1, username="rep", name="R", role=Role.rep, team_id=None
     )
     direct.run()
     assert [e.value for e in direct.error] == ["This page is not available to your role."]
@@ -278,7 +278,7 @@ def _actions_app(url: str, username: str, week: str) -> AppTest:
     engine = make_engine(url)
     with read_session(engine) as session:
         user = session.exec(select(User).where(User.username == username)).one()
-        viewer = CurrentUser(int(user.id or 0), user.username, user.name, user.role.value, user.team_id)
+        viewer = CurrentUser(int(user.id or 0), user.username, user.name, user.role, user.team_id)
     engine.dispose()
     at = AppTest.from_function(_actions, default_timeout=60)
     at.session_state["viewer"] = viewer
