@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from db.engine import read_session, write_session
 from db.models import AlertKind, Channel, OutboxMessage, OutboxStatus, Role, User
@@ -18,36 +18,27 @@ def _rep(engine: Engine) -> int:
         return int(user.id or 0)
 
 
+MESSAGE = Message(subject="New MQL: Ada", text="Ada from Acme", html="<p>Ada from Acme</p>")
+
+
+def _enqueue(session: Session, user_id: int, channel: Channel, event_key: str = "new_mql:lead:1") -> bool:
+    recipient = "kim@example.com" if channel == Channel.email else None
+    return enqueue(
+        session,
+        event_key=event_key,
+        kind=AlertKind.new_mql,
+        user_id=user_id,
+        channel=channel,
+        message=MESSAGE,
+        recipient=recipient,
+    )
+
+
 def test_the_same_event_for_the_same_person_and_channel_is_one_message(db_engine: Engine) -> None:
     kim = _rep(db_engine)
-    message = Message(subject="New MQL: Ada", text="Ada from Acme", html="<p>Ada from Acme</p>")
     with write_session(db_engine) as session:
-        first = enqueue(
-            session,
-            event_key="new_mql:lead:1",
-            kind=AlertKind.new_mql,
-            user_id=kim,
-            channel=Channel.email,
-            message=message,
-            recipient="kim@example.com",
-        )
-        again = enqueue(
-            session,
-            event_key="new_mql:lead:1",
-            kind=AlertKind.new_mql,
-            user_id=kim,
-            channel=Channel.email,
-            message=message,
-            recipient="kim@example.com",
-        )
-        chat = enqueue(
-            session,
-            event_key="new_mql:lead:1",
-            kind=AlertKind.new_mql,
-            user_id=kim,
-            channel=Channel.chat,
-            message=message,
-        )
+        first, again = _enqueue(session, kim, Channel.email), _enqueue(session, kim, Channel.email)
+        chat = _enqueue(session, kim, Channel.chat)
     assert (first, again, chat) == (True, False, True)
     with read_session(db_engine) as session:
         rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.channel)).all()
@@ -61,14 +52,7 @@ def test_a_message_enqueued_with_an_event_that_is_rolled_back_is_gone_with_it(db
     kim = _rep(db_engine)
     try:
         with write_session(db_engine) as session:
-            enqueue(
-                session,
-                event_key="new_mql:lead:2",
-                kind=AlertKind.new_mql,
-                user_id=kim,
-                channel=Channel.email,
-                message=Message(subject="s", text="t"),
-            )
+            _enqueue(session, kim, Channel.email, "new_mql:lead:2")
             raise RuntimeError("the event failed")
     except RuntimeError:
         pass
