@@ -8,8 +8,11 @@ The follow-up clock counts working time only: Monday to Friday, UTC. An MQL that
 and is called on Monday morning waited a few hours, not a weekend; holding reps to a clock that runs
 while nobody works would make every weekend MQL a breach and the number meaningless.
 
-The first touch is the earliest of: a logged sales activity (`first_touch_at`), the first rating, or a
-stage sales sets (SQL, opportunity). A touch before the MQL moment counts as an immediate follow-up.
+The first touch is the earliest of: a logged sales activity (`first_touch_at`), the first rating, a
+stage sales sets (SQL, opportunity), or the rep's first answer to the handoff (`first_answered_at`,
+core/handoff.py: accept, recycle and reject alike, for the rep answered). A touch before the MQL moment
+counts as an immediate follow-up; an answer before it belongs to an earlier handoff of a recycled lead
+that is an MQL again, and does not count.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from core.feedback import RATING_GRACE_DAYS, rating_coverage
+from core.handoff import empty_answers, first_answers
 from core.kpis import in_period
 from core.periods import Period
 from core.stats import Rate, rate
@@ -115,17 +119,28 @@ def _agreed_hours(agreements: Agreements) -> pl.Expr:
 
 
 def follow_ups(
-    leads: pl.DataFrame, ratings: pl.DataFrame, period: Period, *, as_of: datetime, agreements: Agreements
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    period: Period,
+    *,
+    as_of: datetime,
+    agreements: Agreements,
+    answers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The MQLs of the period, one row each, judged at `as_of`: `touched_at` (first touch by then, else
+    """The MQLs of the period, one row each, judged at `as_of`: `first_answered_at` (from `answers`,
+    core.handoff.ANSWERS_SCHEMA; none given: no answers), `touched_at` (first touch by then, else
     null), `hours` (working hours from MQL to the touch, or to `as_of` while untouched), `agreed_hours`,
     `judged` (touched, or untouched past the agreed hours: the MQLs the SLA can be scored on yet),
     `in_time` (touched within the agreed hours) and `breach` (waited longer than agreed, touched or not)."""
-    touch = pl.min_horizontal("first_touch_at", "first_rated_at", "sql_at", "opportunity_at")
+    touch = pl.min_horizontal(
+        "first_touch_at", "first_rated_at", "sql_at", "opportunity_at", "first_answered_at"
+    )
     touched_at = pl.when(touch <= as_of).then(pl.max_horizontal(touch, pl.col("mql_at")))
+    mqls = leads.filter(in_period(pl.col("mql_at"), period) & (pl.col("mql_at") <= as_of))
+    answered = first_answers(empty_answers() if answers is None else answers, mqls)
     return (
-        leads.filter(in_period(pl.col("mql_at"), period) & (pl.col("mql_at") <= as_of))
-        .join(first_ratings(ratings), left_on="id", right_on="lead_id", how="left")
+        mqls.join(first_ratings(ratings), left_on="id", right_on="lead_id", how="left")
+        .join(answered, left_on="id", right_on="lead_id", how="left")
         .with_columns(touched_at.alias("touched_at"), _agreed_hours(agreements))
         .with_columns(
             working_hours_between(pl.col("mql_at"), pl.coalesce("touched_at", pl.lit(as_of))).alias("hours")
@@ -264,9 +279,15 @@ def _coverage(
 
 
 def scorecard(
-    leads: pl.DataFrame, ratings: pl.DataFrame, period: Period, *, as_of: datetime, agreements: Agreements
+    leads: pl.DataFrame,
+    ratings: pl.DataFrame,
+    period: Period,
+    *,
+    as_of: datetime,
+    agreements: Agreements,
+    answers: pl.DataFrame | None = None,
 ) -> Scorecard:
-    follow = follow_ups(leads, ratings, period, as_of=as_of, agreements=agreements)
+    follow = follow_ups(leads, ratings, period, as_of=as_of, agreements=agreements, answers=answers)
     return Scorecard(
         period=period,
         as_of=as_of,
@@ -307,13 +328,14 @@ def owner_status(
     now: datetime,
     agreements: Agreements,
     days: int = 30,
+    answers: pl.DataFrame | None = None,
 ) -> OwnerStatus:
     """The SLA of the MQLs `owner_ids` received in the last `days` days, judged now."""
     mine = leads.filter(pl.col("owner_id").is_in(owner_ids) & pl.col("mql_at").is_not_null())
     period = Period(
         now.date() - timedelta(days=days), now.date() + timedelta(days=1), f"the last {days} days"
     )
-    follow = follow_ups(mine, ratings, period, as_of=now, agreements=agreements)
+    follow = follow_ups(mine, ratings, period, as_of=now, agreements=agreements, answers=answers)
     untouched = follow.filter(pl.col("touched_at").is_null())
     return OwnerStatus(
         days=days,
