@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, make_url
 
+from core.handoff import ANSWERS_SCHEMA
 from core.schema import LEADS_SCHEMA, PEOPLE_SCHEMA, QUOTAS_SCHEMA, TRAFFIC_SCHEMA
 from db.models import AuditLog
 
@@ -209,6 +210,36 @@ def load_leads(engine: Engine, *, source_system: str | None = None) -> pl.DataFr
     table = "leads NOT INDEXED" if engine.dialect.name == "sqlite" else "leads"
     sql = LEADS_SQL.format(leads=table, where=where, **{t: utc_text(engine, t) for t in times})
     return read_query(engine, sql, LEADS_SCHEMA, by_id=True)
+
+
+# The current answers and the history's earlier ones; an earlier answer's time and who gave it are its
+# history row's (db/handoff.py moves the replaced answer there as it was given).
+ANSWERS_SQL = """
+SELECT h.lead_id, h.rep_id, h.answer, h.reason, h.come_back_on, {answered_at}, {first_answered_at}, 1
+FROM lead_handoffs h
+UNION ALL
+SELECT h.lead_id, x.changed_by_id, x.answer, x.reason, x.come_back_on, {changed_at}, NULL, 0
+FROM lead_handoff_history x JOIN lead_handoffs h ON h.id = x.handoff_id
+"""
+
+
+def _utc_column(engine: Engine, column: str) -> str:
+    """Any table's timestamp column as naive UTC text on either backend (utc_text for the leads')."""
+    if engine.dialect.name == "sqlite":
+        return column
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
+def load_answers(engine: Engine) -> pl.DataFrame:
+    """Every handoff answer ever given, current and earlier, as a core.handoff.ANSWERS_SCHEMA frame."""
+    times = {
+        "answered_at": "h.answered_at",
+        "first_answered_at": "h.first_answered_at",
+        "changed_at": "x.changed_at",
+    }
+    sql = ANSWERS_SQL.format(**{name: _utc_column(engine, column) for name, column in times.items()})
+    read = read_query(engine, sql, {**ANSWERS_SCHEMA, "current": pl.Int64()})
+    return read.with_columns(pl.col("current") == 1).cast(ANSWERS_SCHEMA)  # type: ignore[arg-type]
 
 
 def load_people(engine: Engine) -> pl.DataFrame:

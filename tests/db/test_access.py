@@ -31,6 +31,7 @@ from db.action_items import ActionItemRefused, add_item, close_item, reopen_item
 from db.audit_search import audit_action_families, search_audit
 from db.criteria import CriteriaRefused, approve, comment, propose_version, reject, rollback_to
 from db.engine import read_session, write_session
+from db.handoff import HandoffAnswer, answer_handoff
 from db.importing.history import recent_runs
 from db.importing.mapping import parse_mapping
 from db.importing.run import RunOptions, import_csv, import_maven, import_olist
@@ -177,6 +178,11 @@ WRITES: dict[str, Write] = {
     "rate_lead": Write(
         _on_world(lambda s, a, w: rate_lead(session=s, actor=a, rating=RatingIn(w.lead_id, 4))),
         frozenset({Role.rep, Role.sales_manager}), "rating.write", "rating.write",
+    ),
+    "answer_handoff": Write(
+        _on_world(lambda s, a, w: answer_handoff(session=s, actor=a, lead_id=w.lead_id, answer=HandoffAnswer.accept,
+                                                 reason=None, come_back_on=None, now=utcnow())),
+        frozenset({Role.rep, Role.sales_manager}), "handoff.answer", "handoff.answer",
     ),
     "propose_version": Write(
         _in_one_unit(lambda s, a: propose_version(session=s, actor=a, rules=[Rule("source", "eq", "ads", 5)],
