@@ -1,5 +1,5 @@
 """Command line: `python -m db upgrade | seed | users | kpis | import | tune | quotas | report | backup |
-restore`.
+restore | notify`.
 
 Only `upgrade` migrates (and `seed`, on a database that has no tables yet). Every other command uses the
 schema as it is and refuses, before reading or writing anything, a database whose schema is not this code's
@@ -9,6 +9,7 @@ newest, naming `python -m db upgrade`; `backup` copies a database at any schema 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import getpass
 import json
@@ -350,6 +351,63 @@ def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(engine: Engine, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from db import notify
+
+    settings = get_settings()
+    # Neither the SMTP password nor the webhook's URL (its path is a token) is ever logged.
+    configure_logging(secrets=(settings.huddle_smtp_password, settings.huddle_chat_webhook_url))
+    lease = timedelta(seconds=args.lease)
+    if args.dry_run:
+        enqueued, due = notify.dry_run(engine)
+        print(f"would enqueue {enqueued} new messages; would send {len(due)} (nothing sent, nothing changed)")
+        for message in due:
+            print(f"  #{message.id} {message.channel.value} to {message.to}: {message.subject}")
+        for channel, problem in notify.channel_problems(settings).items():
+            print(f"{channel.value} is off: {problem}; its messages wait")
+        return 0
+    if args.serve:
+        import signal
+        import threading
+
+        stop = threading.Event()
+        # systemd stops a service with SIGTERM: finish the message in hand, mark it, then stop.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            notify.serve(
+                engine, settings, interval=args.interval, lease=lease, batch_size=args.batch, stop=stop
+            )
+        print("stopped")
+        return 0
+    print(notify.run_once(engine, settings, lease=lease, batch_size=args.batch).describe())
+    return 0
+
+
+def _add_notify_parser(verbs: Any) -> None:
+    notify = verbs.add_parser("notify", help="send the alerts that are due (email, chat) from the outbox")
+    mode = notify.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="enqueue and deliver what is due, then stop (cron)")
+    mode.add_argument("--serve", action="store_true", help="keep delivering, every --interval seconds")
+    mode.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send and change nothing"
+    )
+    notify.add_argument("--interval", type=_positive_float, default=60.0, help="seconds between runs (60)")
+    notify.add_argument(
+        "--lease", type=_positive_float, default=300.0, help="seconds a sender's claim on a batch lasts (300)"
+    )
+    notify.add_argument("--batch", type=_positive_int, default=50, help="messages claimed at a time (50)")
+    notify.set_defaults(run=cmd_notify)
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError("must be a number above zero")
+    return number
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -430,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", type=Path, help="also write a CSV of every table into this folder")
     report.set_defaults(run=cmd_report)
     _add_backup_parsers(verbs)
+    _add_notify_parser(verbs)
     return parser
 
 

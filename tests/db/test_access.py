@@ -30,6 +30,7 @@ from db.access import NOBODY, OPERATOR, POLICY, AccessDenied, Action, Actor
 from db.action_items import ActionItemRefused, add_item, close_item, reopen_item
 from db.audit_search import audit_action_families, search_audit
 from db.criteria import CriteriaRefused, approve, comment, propose_version, reject, rollback_to
+from db.delivery import delivery_overview, failed_messages, retry
 from db.engine import read_session, write_session
 from db.handoff import HandoffAnswer, answer_handoff
 from db.importing.history import recent_runs
@@ -234,6 +235,10 @@ WRITES: dict[str, Write] = {
         _in_one_unit(lambda s, a: save_mapping(session=s, actor=a, name="CRM export", mapping=MAPPING)),
         ADMINS, "mapping.save", "import.run",
     ),
+    "retry": Write(
+        _in_one_unit(lambda s, a: retry(session=s, actor=a, ids=[1], now=utcnow())),
+        ADMINS, "delivery.retry", "delivery.retry",
+    ),
     # The imports run their own transactions: called with the engine, and the actor in their options.
     "import_csv": Write(
         lambda e, _w, a: import_csv(e, CSV, MAPPING, file_name="leads.csv", options=RunOptions(actor=a)),
@@ -256,6 +261,8 @@ READS: dict[str, tuple[Action, Call]] = {
     "audit_action_families": (Action.audit_read, lambda s, a: audit_action_families(session=s, actor=a)),
     "saved_mappings": (Action.import_run, lambda s, a: saved_mappings(session=s, actor=a)),
     "recent_runs": (Action.import_run, lambda s, a: recent_runs(session=s, actor=a)),
+    "delivery_overview": (Action.delivery_read, lambda s, a: delivery_overview(session=s, actor=a)),
+    "failed_messages": (Action.delivery_read, lambda s, a: failed_messages(session=s, actor=a)),
 }
 # Functions that take an actor but are no service to check here, and why.
 NOT_SERVICES = {
@@ -274,7 +281,7 @@ ALLOWED_READS: dict[Role, frozenset[Action]] = {
     Role.sales_manager: frozenset(),
     Role.marketer: frozenset(),
     Role.executive: frozenset(),
-    Role.admin: frozenset({Action.users_read, Action.audit_read, Action.import_run}),
+    Role.admin: frozenset({Action.users_read, Action.audit_read, Action.import_run, Action.delivery_read}),
 }
 ROLES = [role.value for role in Role]
 ACTORS = ["nobody", "command line", *ROLES, "disabled admin"]
