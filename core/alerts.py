@@ -328,7 +328,10 @@ def lead_name(external_id: str, attributes: Mapping[str, Any] | None) -> str:
 
 
 def _where_from(lead: LeadFacts) -> str:
-    return " · ".join(str(v) for v in (lead.source, lead.campaign, lead.landing_page) if v) or "not recorded"
+    # Each value defused on its own: a campaign named =HYPERLINK(...) stays harmless inside the line too.
+    return (
+        " · ".join(defused(v) for v in (lead.source, lead.campaign, lead.landing_page) if v) or "not recorded"
+    )
 
 
 def _why_heading(lead: LeadFacts) -> str:
@@ -352,6 +355,11 @@ def new_mql_message(lead: LeadFacts, *, base_url: str) -> Message:
         links=[lead_link(base_url, lead.id)],
         base_url=base_url,
     )
+
+
+def new_mql_line(lead: LeadFacts) -> str:
+    """A new MQL as one plain line (a digest's item)."""
+    return f"New MQL {lead.name}, from {_where_from(lead)} ({_why_heading(lead)})"
 
 
 def follow_up_reminder_message(lead: LeadFacts, deadline: datetime, *, base_url: str) -> Message:

@@ -11,7 +11,7 @@ importing years of MQLs sends nothing about them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 
 from core import alerts as core
 from core.criteria import Rule
+from db import audit
+from db.access import Action, Actor, authorize, person
 from db.models import (
     AlertDefault,
     AlertKind,
@@ -35,7 +37,10 @@ from db.models import (
     Lead,
     LeadHandoff,
     LeadRating,
+    OutboxMessage,
+    Role,
     User,
+    utcnow,
 )
 from db.outbox import Message, enqueue
 from db.settings import get_settings
@@ -318,6 +323,223 @@ def follow_up_reminders(session: Session, now: datetime, since: datetime) -> int
     return count
 
 
+# ---------------------------------------------------------------- new MQLs
+
+
+def _recent_window(now: datetime, since: datetime) -> datetime:
+    return max(_utc(since), _utc(now) - NEW_MQL_RECENT)
+
+
+def new_mqls(session: Session, lead_ids: Collection[int] | None, now: datetime) -> int:
+    """Tell each owner of a new MQL (of `lead_ids`, or any, with None) about it, in the caller's
+    transaction: an MQL with an owner, untouched, that became one since alerts are on and within a day of
+    `now`. One query finds them (by the indexed MQL moment and the owners who hear of new MQLs), and none
+    runs at all while alerts are off or nobody has them on, so a million-row import pays nothing for it.
+    A recycled lead that comes back as an MQL again is a new event (its new MQL moment is in the key)."""
+    since = alerts_since(session)
+    if since is None:
+        return 0
+    owners = by_person(listeners(session, AlertKind.new_mql))
+    if not owners or (lead_ids is not None and not lead_ids):
+        return 0
+    query = select(Lead).where(
+        col(Lead.owner_id).in_(list(owners)),
+        col(Lead.mql_at) >= _recent_window(now, since),
+        col(Lead.mql_at) <= _utc(now),
+        *_untouched(),
+    )
+    wanted = set(lead_ids) if lead_ids is not None else None
+    found = [lead for lead in session.exec(query).all() if wanted is None or lead.id in wanted]
+    if not found:
+        return 0
+    facts = lead_facts(session, found)
+    base_url = get_settings().huddle_base_url
+    count = 0
+    for lead in found:
+        lead_id = int(lead.id or 0)
+        told = facts[lead_id]
+        message = core.new_mql_message(told, base_url=base_url)
+        event_key = f"new_mql:{lead_id}:{_event_moment(told.mql_at)}"
+        line = core.new_mql_line(told)
+        for listener in owners.get(lead.owner_id or 0, []):
+            count += tell(session, listener, kind=AlertKind.new_mql, event_key=event_key, message=message,
+                          now=now, lead_id=lead_id, digest_line=line)  # fmt: skip
+    return count
+
+
+# ---------------------------------------------------------------- team breaches
+
+
+def _managers(session: Session) -> dict[int, list[Listener]]:
+    """The listeners of team breaches, by the team they manage."""
+    heard = by_person(listeners(session, AlertKind.team_breach))
+    if not heard:
+        return {}
+    teams: dict[int, list[Listener]] = {}
+    for user in session.exec(select(User).where(col(User.id).in_(list(heard)))).all():
+        if user.role == Role.sales_manager and user.team_id is not None:
+            teams.setdefault(user.team_id, []).extend(heard[int(user.id or 0)])
+    return teams
+
+
+def _breaches(session: Session, now: datetime, since: datetime, teams: Collection[int]) -> list[core.Breach]:
+    """The breaches of `teams` that happened since alerts are on and within a day of `now`: an MQL
+    untouched when its follow-up window ended, an MQL unrated when its rating days ran out."""
+    agreements = current_agreements(session)
+    terms = [agreement_for(agreements, team) for team in teams]
+    longest_hours = max(t.follow_up_hours for t in terms)
+    longest_days = max(t.rating_days for t in terms)
+    lowest = _recent_window(now, since)
+    earliest = lowest - max(core.calendar_span(longest_hours), timedelta(days=longest_days))
+    base = [col(Lead.team_id).in_(list(teams)), col(Lead.mql_at) >= earliest, col(Lead.mql_at) <= _utc(now)]
+    untouched = list(session.exec(select(Lead).where(*base, *_untouched())).all())
+    unrated = list(
+        session.exec(
+            select(Lead).where(*base, ~exists().where(col(LeadRating.lead_id) == col(Lead.id)))
+        ).all()
+    )
+    facts = lead_facts(session, untouched + unrated)
+    found: list[core.Breach] = []
+    for what, leads in (("untouched", untouched), ("unrated", unrated)):
+        for lead in leads:
+            term = agreement_for(agreements, lead.team_id)
+            mql_at = _utc(lead.mql_at or now)
+            due = (
+                core.follow_up_deadline(mql_at, term.follow_up_hours)
+                if what == "untouched"
+                else mql_at + timedelta(days=term.rating_days)
+            )
+            if lowest <= due <= _utc(now):
+                found.append(core.Breach(facts[int(lead.id or 0)], what, due))
+    return found
+
+
+def team_breaches(session: Session, now: datetime, since: datetime) -> int:
+    """Tell each sales manager who hears of breaches about each new breach of their team: one message
+    each, or an item of their daily digest."""
+    managers = _managers(session)
+    if not managers:
+        return 0
+    base_url = get_settings().huddle_base_url
+    count = 0
+    teams: dict[int, int | None] = {}
+    for breach in _breaches(session, now, since, list(managers)):
+        lead_id = breach.lead.id
+        if lead_id not in teams:
+            teams[lead_id] = session.exec(select(Lead.team_id).where(Lead.id == lead_id)).one()
+        event_key = f"team_breach:{breach.what}:{lead_id}:{_event_moment(breach.lead.mql_at)}"
+        message = core.team_breach_message(breach, base_url=base_url)
+        for listener in managers.get(teams[lead_id] or 0, []):
+            count += tell(session, listener, kind=AlertKind.team_breach, event_key=event_key, message=message,
+                          now=now, lead_id=lead_id, digest_line=core.breach_line(breach))  # fmt: skip
+    return count
+
+
+# ---------------------------------------------------------------- the daily digest
+
+
+def digests(session: Session, now: datetime) -> int:
+    """At or after 08:00 UTC, once a day per person and channel: one message holding every digest item
+    not yet in a digest; the items then point at it, so no later digest repeats them."""
+    if _utc(now).hour < core.DIGEST_HOUR:
+        return 0
+    pending = list(session.exec(select(DigestItem).where(col(DigestItem.outbox_id).is_(None))).all())
+    if not pending:
+        return 0
+    grouped: dict[tuple[int, Channel], list[DigestItem]] = {}
+    for item in sorted(pending, key=lambda i: (i.created_at, i.id or 0)):
+        grouped.setdefault((item.user_id, Channel(item.channel)), []).append(item)
+    people = {
+        int(u.id or 0): u for u in session.exec(select(User).where(col(User.id).in_({k[0] for k in grouped})))
+    }
+    base_url = get_settings().huddle_base_url
+    day = _utc(now).date()
+    count = 0
+    for (user_id, channel), items in grouped.items():
+        user = people.get(user_id)
+        address = (user.email or "").strip() if user is not None else ""
+        if user is None or not user.active or (channel == Channel.email and not address):
+            continue
+        event_key = f"digest:{day:%Y-%m-%d}"
+        entries = [core.DigestEntry(item.line, item.lead_id) for item in items]
+        added = enqueue(
+            session,
+            event_key=event_key,
+            kind=AlertKind(items[0].kind),
+            user_id=user_id,
+            channel=channel,
+            message=_message(core.digest_message(day, entries, base_url=base_url)),
+            recipient=address if channel == Channel.email else None,
+            due_at=_utc(now),
+        )
+        if not added:
+            continue  # today's digest went out already: these wait for tomorrow's
+        outbox_id = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.event_key == event_key,
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.channel == channel,
+            )
+        ).one()
+        for item in items:
+            item.outbox_id = outbox_id
+            session.add(item)
+        count += 1
+    session.flush()
+    return count
+
+
+# ---------------------------------------------------------------- criteria drafts
+
+
+def _draft_facts(session: Session, version: CriteriaVersion) -> core.DraftFacts:
+    proposer = session.get(User, version.proposed_by_id) if version.proposed_by_id is not None else None
+    return core.DraftFacts(
+        int(version.id or 0),
+        f"Version {version.number}",
+        proposer.name if proposer else None,
+        version.rationale,
+    )
+
+
+def draft_waiting(session: Session, version: CriteriaVersion, now: datetime) -> int:
+    """Tell the sales managers (all but the proposer) that a draft waits for their approval; called in the
+    proposal's transaction."""
+    if alerts_since(session) is None:
+        return 0
+    facts = _draft_facts(session, version)
+    message = core.draft_waiting_message(facts, base_url=get_settings().huddle_base_url)
+    count = 0
+    for listener in listeners(session, AlertKind.draft_waiting):
+        if listener.user_id == version.proposed_by_id:
+            continue
+        count += tell(session, listener, kind=AlertKind.draft_waiting, event_key=f"draft_waiting:{facts.id}",
+                      message=message, now=now)  # fmt: skip
+    return count
+
+
+def draft_decision(
+    session: Session, version: CriteriaVersion, *, decision: str, by: User | None, text: str | None,
+    event: str, now: datetime,
+) -> int:  # fmt: skip
+    """Tell a draft's proposer it was approved, rejected or commented on (`event` tells one comment from
+    another); called in the decision's transaction. Nobody is told about their own comment."""
+    proposer = version.proposed_by_id
+    if alerts_since(session) is None or proposer is None or (by is not None and by.id == proposer):
+        return 0
+    facts = _draft_facts(session, version)
+    message = core.draft_decision_message(
+        facts, decision, by.name if by else None, text, base_url=get_settings().huddle_base_url
+    )
+    count = 0
+    event_key = f"draft_decision:{facts.id}:{decision}:{event}"
+    for listener in listeners(session, AlertKind.draft_decision, [proposer]):
+        count += tell(
+            session, listener, kind=AlertKind.draft_decision, event_key=event_key, message=message, now=now
+        )
+    return count
+
+
 # ---------------------------------------------------------------- everything due by the clock
 
 
@@ -326,4 +548,143 @@ def enqueue_due(session: Session, now: datetime) -> int:
     joined the outbox. Idempotent: running it again at the same `now` (or on a second server) adds none.
     The first call switches alerts on: nothing from before that moment is ever told."""
     since = start_alerts(session, now)
-    return follow_up_reminders(session, now, since)
+    count = follow_up_reminders(session, now, since)
+    count += new_mqls(session, None, now)  # the safety net: MQLs made by the demo seed, a re-score...
+    count += team_breaches(session, now, since)
+    count += digests(session, now)
+    return count
+
+
+# ---------------------------------------------------------------- choosing one's alerts
+
+
+class AlertsRefused(ValueError):
+    """The choice cannot be made as asked; the message is fit to show the person who asked."""
+
+
+@dataclass(frozen=True)
+class AlertChoice:
+    """One row of *My account*'s alerts (or of a role's defaults): a kind on a channel, on or off, how
+    often, where the choice comes from, and whether this server can send on the channel at all."""
+
+    kind: AlertKind
+    channel: Channel
+    enabled: bool
+    cadence: Cadence
+    source: str
+    cadences: tuple[Cadence, ...]
+    set_up: bool
+
+
+def _rows(chosen: dict[tuple[str, str], core.Choice], channels: frozenset[Channel]) -> list[AlertChoice]:
+    return [
+        AlertChoice(
+            AlertKind(kind),
+            Channel(channel),
+            choice.enabled,
+            Cadence(choice.cadence),
+            choice.source,
+            tuple(Cadence(c) for c in core.cadences_for(kind)),
+            Channel(channel) in channels,
+        )
+        for (kind, channel), choice in chosen.items()
+    ]
+
+
+def my_alert_choices(*, session: Session, actor: Actor) -> list[AlertChoice]:
+    """The signed-in person's alerts, every kind of their role on every channel; none for the command line."""
+    authorize(session=session, actor=actor, action=Action.alerts_own)
+    user = person(actor)
+    if user is None:
+        return []
+    own = _own_rows(session, [int(user.id or 0)]).get(int(user.id or 0), {})
+    defaults = _admin_defaults(session).get(str(user.role), {})
+    return _rows(core.choices_for(user.role, defaults, own), configured_channels())
+
+
+def _checked(role: str, kind: AlertKind, channel: Channel, cadence: Cadence) -> None:
+    if kind not in core.kinds_for(role):
+        raise AlertsRefused(f"{core.KIND_LABELS.get(kind, kind)}: that alert is not one for a {role}.")
+    if cadence not in core.cadences_for(kind):
+        raise AlertsRefused(f"{core.KIND_LABELS.get(kind, kind)} comes only as it happens, not as a digest.")
+    if channel not in core.CHANNELS:
+        raise AlertsRefused(f"There is no channel {channel!r}.")
+
+
+def set_my_alert(
+    *, session: Session, actor: Actor, kind: AlertKind, channel: Channel, enabled: bool, cadence: Cadence
+) -> AlertChoice:
+    """Turn one of one's own alerts on or off, at once or as a digest; audited as alerts.change."""
+    authorize(session=session, actor=actor, action=Action.alerts_own, object_id=f"{kind}/{channel}")
+    user = person(actor)
+    if user is None:
+        raise AlertsRefused("The command line has no alerts of its own: sign in as the person.")
+    _checked(user.role, kind, channel, cadence)
+    row = session.exec(
+        select(AlertPreference).where(
+            AlertPreference.user_id == user.id,
+            AlertPreference.kind == kind,
+            AlertPreference.channel == channel,
+        )
+    ).first() or AlertPreference(user_id=int(user.id or 0), kind=kind, channel=channel)
+    row.enabled, row.cadence, row.updated_at = bool(enabled), cadence, utcnow()
+    session.add(row)
+    audit.record(
+        session=session,
+        action="alerts.change",
+        actor=user,
+        object_type="alert_preference",
+        object_id=f"{kind}/{channel}",
+        detail=f"kind={kind} channel={channel} enabled={bool(enabled)} cadence={cadence}",
+    )
+    session.flush()
+    (changed,) = [
+        c for c in my_alert_choices(session=session, actor=user) if (c.kind, c.channel) == (kind, channel)
+    ]
+    return changed
+
+
+def alert_defaults(*, session: Session, actor: Actor) -> dict[Role, list[AlertChoice]]:
+    """Every role's defaults (an admin's where set, else the built-in ones): what a person gets until they
+    choose for themselves."""
+    authorize(session=session, actor=actor, action=Action.alerts_defaults)
+    defaults = _admin_defaults(session)
+    channels = configured_channels()
+    return {role: _rows(core.defaults_for(role, defaults.get(str(role), {})), channels) for role in Role}
+
+
+def set_alert_default(
+    *, session: Session, actor: Actor, role: Role, kind: AlertKind, channel: Channel, enabled: bool,
+    cadence: Cadence,
+) -> AlertChoice:  # fmt: skip
+    """Set a role's default for one kind and channel (everyone of the role who has not chosen gets it);
+    audited as alerts.default."""
+    authorize(
+        session=session, actor=actor, action=Action.alerts_defaults, object_id=f"{role}/{kind}/{channel}"
+    )
+    _checked(role, kind, channel, cadence)
+    row = session.exec(
+        select(AlertDefault).where(
+            AlertDefault.role == role, AlertDefault.kind == kind, AlertDefault.channel == channel
+        )
+    ).first() or AlertDefault(role=role, kind=kind, channel=channel)
+    who = person(actor)
+    row.enabled, row.cadence, row.updated_at = bool(enabled), cadence, utcnow()
+    row.set_by_id = who.id if who else None
+    session.add(row)
+    audit.record(
+        session=session,
+        action="alerts.default",
+        actor=who,
+        actor_username=actor.username,
+        object_type="alert_default",
+        object_id=f"{role}/{kind}/{channel}",
+        detail=f"role={role} kind={kind} channel={channel} enabled={bool(enabled)} cadence={cadence}",
+    )
+    session.flush()
+    (changed,) = [
+        c
+        for c in alert_defaults(session=session, actor=actor)[role]
+        if (c.kind, c.channel) == (kind, channel)
+    ]
+    return changed

@@ -30,7 +30,7 @@ from core.criteria import (
     Rule,
     score_leads,
 )
-from db import audit, clock
+from db import alerts, audit, clock
 from db.access import Actor, Operator, deny, person
 from db.attributes import LEAD_FIELD_SCHEMA, attribute_catalogue, decode_attributes
 from db.models import (
@@ -301,6 +301,7 @@ def propose_version(
         session, actor, "criteria.propose", version, f"rules={len(checked)} threshold={threshold}{based_on}"
     )
     session.flush()
+    alerts.draft_waiting(session, version, version.proposed_at)
     return version
 
 
@@ -361,6 +362,9 @@ def comment(
     session.add(entry)
     _record(session, actor, "criteria.comment", version, "")
     session.flush()
+    alerts.draft_decision(
+        session, version, decision="comment", by=person, text=entry.text, event=str(entry.id), now=entry.at
+    )
     return entry
 
 
@@ -377,6 +381,8 @@ def reject(
     _add_comment(session, version_id, person, "reject", why, _utc(now or clock.now()))
     _record(session, actor, "criteria.reject", version, "")
     session.flush()
+    moment = _utc(now or clock.now())
+    alerts.draft_decision(session, version, decision="reject", by=person, text=why, event="", now=moment)
     return version
 
 
@@ -403,6 +409,8 @@ def approve(
     changed = rescore_new_leads(session, version, moment)
     _record(session, actor, "criteria.approve", version, f"rescored={changed[0]} new_mqls={changed[1]}")
     session.flush()
+    alerts.draft_decision(session, version, decision="approve", by=person, text=note, event="", now=moment)
+    alerts.new_mqls(session, None, moment)  # the leads the re-score made MQLs, told to their owners
     return version
 
 

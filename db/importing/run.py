@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db import audit
+from db import alerts, audit, clock
 from db.access import Action, Actor, authorize, person
 from db.engine import read_session, write_session
 from db.importing.batch import LeadBatch
@@ -243,7 +243,9 @@ def _plan_and_write(engine: Engine, batch: LeadBatch, dry_run: bool, progress: P
             plan = plan_import(session, engine, batch, progress)
             return planned_counts(batch, plan, ratings_to_write(engine, batch.source.name, plan))
     with write_session(engine) as session:
-        return apply_plan(session, batch, plan_import(session, engine, batch, progress), progress)
+        counts = apply_plan(session, batch, plan_import(session, engine, batch, progress), progress)
+        alerts.new_mqls(session, None, clock.now())  # the import's new MQLs, told in its transaction
+        return counts
 
 
 # ---------------------------------------------------------------- the three kinds of import
