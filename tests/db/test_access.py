@@ -28,6 +28,7 @@ import db.passwords
 from core.criteria import Rule
 from db.access import NOBODY, OPERATOR, POLICY, AccessDenied, Action, Actor
 from db.action_items import ActionItemRefused, add_item, close_item, reopen_item
+from db.alerts import AlertsRefused, alert_defaults, my_alert_choices, set_alert_default, set_my_alert
 from db.audit_search import audit_action_families, search_audit
 from db.criteria import CriteriaRefused, approve, comment, propose_version, reject, rollback_to
 from db.delivery import delivery_overview, failed_messages, retry
@@ -37,7 +38,20 @@ from db.importing.history import recent_runs
 from db.importing.mapping import parse_mapping
 from db.importing.run import RunOptions, import_csv, import_maven, import_olist
 from db.mappings import save_mapping, saved_mappings
-from db.models import ActionItem, AuditLog, DataSource, Lead, Role, Team, User, UserCreate, utcnow
+from db.models import (
+    ActionItem,
+    AlertKind,
+    AuditLog,
+    Cadence,
+    Channel,
+    DataSource,
+    Lead,
+    Role,
+    Team,
+    User,
+    UserCreate,
+    utcnow,
+)
 from db.quotas import parse_quota_csv, write_quotas
 from db.ratings import RatingIn, rate_lead
 from db.sla import set_agreement
@@ -145,6 +159,16 @@ class Write:
 
 
 WRITES: dict[str, Write] = {
+    "set_my_alert": Write(
+        _in_one_unit(lambda s, a: set_my_alert(session=s, actor=a, kind=AlertKind.weekly_report, channel=Channel.email,
+                                               enabled=True, cadence=Cadence.instant)),
+        EVERYONE, "alerts.change", "alerts.own", operator=AlertsRefused,
+    ),
+    "set_alert_default": Write(
+        _in_one_unit(lambda s, a: set_alert_default(session=s, actor=a, role=Role.rep, kind=AlertKind.new_mql,
+                                                    channel=Channel.chat, enabled=True, cadence=Cadence.digest)),
+        ADMINS, "alerts.default", "alerts.defaults",
+    ),
     "create_user": Write(
         _in_one_unit(lambda s, a: create_user(session=s, actor=a, user_in=UserCreate(username="newbie", name="N"))),
         ADMINS, "user.create", "users.manage",
@@ -255,6 +279,8 @@ WRITES: dict[str, Write] = {
 }  # fmt: skip
 # Reads that check who is asking (they write only the audit entry of a refusal).
 READS: dict[str, tuple[Action, Call]] = {
+    "my_alert_choices": (Action.alerts_own, lambda s, a: my_alert_choices(session=s, actor=a)),
+    "alert_defaults": (Action.alerts_defaults, lambda s, a: alert_defaults(session=s, actor=a)),
     "list_users": (Action.users_read, lambda s, a: list_users(session=s, actor=a)),
     "list_teams": (Action.users_read, lambda s, a: list_teams(session=s, actor=a)),
     "search_audit": (Action.audit_read, lambda s, a: search_audit(session=s, actor=a)),
@@ -277,11 +303,20 @@ NOT_SERVICES = {
 }
 # What each role may do, written out by hand (not derived from POLICY) so the test checks the policy.
 ALLOWED_READS: dict[Role, frozenset[Action]] = {
-    Role.rep: frozenset(),
-    Role.sales_manager: frozenset(),
-    Role.marketer: frozenset(),
-    Role.executive: frozenset(),
-    Role.admin: frozenset({Action.users_read, Action.audit_read, Action.import_run, Action.delivery_read}),
+    Role.rep: frozenset({Action.alerts_own}),
+    Role.sales_manager: frozenset({Action.alerts_own}),
+    Role.marketer: frozenset({Action.alerts_own}),
+    Role.executive: frozenset({Action.alerts_own}),
+    Role.admin: frozenset(
+        {
+            Action.users_read,
+            Action.audit_read,
+            Action.import_run,
+            Action.delivery_read,
+            Action.alerts_own,
+            Action.alerts_defaults,
+        }
+    ),
 }
 ROLES = [role.value for role in Role]
 ACTORS = ["nobody", "command line", *ROLES, "disabled admin"]
