@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.handoff import MAX_REASON
 from db import audit
-from db.access import Action, Actor, authorize, deny, person
+from db.access import AccessDenied, Action, Actor, authorize, deny, person
 from db.engine import read_session
 from db.models import HandoffAnswer, Lead, LeadHandoff, LeadHandoffHistory, User
 from db.ratings import may_rate
@@ -30,6 +30,17 @@ from db.ratings import may_rate
 
 class HandoffRefused(ValueError):
     """The answer cannot be taken as given; the message is fit to show the rep."""
+
+
+class NotYourLead(AccessDenied):
+    """A rep or manager whose role may answer handoffs, on a lead that is not theirs (logged as denied)."""
+
+    def __init__(self, role: str | None) -> None:
+        super().__init__(Action.handoff_answer.value, role)
+        self.args = (
+            "This lead is not yours to answer: a rep answers the MQLs they own, a sales manager those of "
+            "their team.",
+        )
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,10 @@ def _check_may_answer(session: Session, actor: Actor, lead_id: int) -> int | Non
         raise HandoffRefused("That lead no longer exists.")
     owner_id, lead_team, owner_team_id, mql_at = found
     if not may_rate(actor, owner_id, (lead_team, owner_team_id)):
-        deny(session=session, actor=person(actor), action=Action.handoff_answer.value, object_id=lead_id)
+        try:
+            deny(session=session, actor=person(actor), action=Action.handoff_answer.value, object_id=lead_id)
+        except AccessDenied as refused:
+            raise NotYourLead(refused.role) from None
     if mql_at is None:
         raise HandoffRefused("This lead is not an MQL: only an MQL is handed to sales.")
     return owner_id

@@ -28,6 +28,7 @@ from db.report import agreements
 from ui.auth import CurrentUser
 from ui.data import leads, ratings
 from ui.db import act_as, engine
+from ui.handoff import answers
 
 PICKER_LIMIT = 100  # the team leads a manager's picker lists at once; typing a lead id narrows them
 
@@ -37,7 +38,8 @@ def my_sla_status(user: CurrentUser) -> OwnerStatus:
     with read_session(engine()) as session:
         terms = agreements(session)
     owners = owners_for(engine(), user.id)
-    return owner_status(leads(), ratings(), owners, now=clock.now().replace(tzinfo=None), agreements=terms)
+    return owner_status(leads(), ratings(), owners, now=clock.now().replace(tzinfo=None), agreements=terms,
+                        answers=answers())  # fmt: skip
 
 
 def my_queue(user: CurrentUser) -> Queue:

@@ -1,20 +1,26 @@
-"""The Rate my leads screen's sections, for the signed-in rep or manager passed in: the SLA line, the next
-lead inside the rating window with its rating form (or why there is none), a manager's pick of any lead of
-the team, and the ratings they may still change."""
+"""The Rate my leads screen's sections, for the signed-in rep or manager passed in: the SLA line, the lead
+a link names (`?lead=<id>`, an alert's link), the next lead inside the rating window with its rating form
+and the handoff answers beside it (or why there is none), a manager's pick of any lead of the team, and the
+ratings they may still change."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
 
 from core.feedback import EDIT_DAYS, REASONS
+from core.handoff import ANSWER_LABEL, COME_BACK_DAYS, MAX_REASON, RECYCLE_REASONS, REJECT_REASONS
 from core.sla import Terms
+from db.handoff import Answer
+from db.models import HandoffAnswer
 from ui import clock
 from ui.auth import CurrentUser
 from ui.feedback import (
     PICKER_LIMIT,
     LeadToRate,
+    MyRating,
     Queue,
     RatingIn,
     TeamLead,
@@ -25,8 +31,11 @@ from ui.feedback import (
     my_team_leads,
     submit_rating,
 )
+from ui.handoff import answers_of_lead, submit_answer
 from ui.navigation import Role
 from ui.widgets import percent, plain
+
+LEAD_PARAM = "lead"  # /rate?lead=<id>: the lead an alert's link names
 
 STARS = [1, 2, 3, 4, 5]
 
@@ -82,12 +91,16 @@ def nothing_waiting(queue: Queue) -> None:
     )
 
 
-def next_lead(user: CurrentUser) -> None:
+def next_lead(user: CurrentUser, skip: int | None = None) -> None:
     """The longest-waiting MQL inside the rating window without this person's rating, and its form; or
-    why nothing waits."""
+    why nothing waits. `skip`: the lead a link opened above, not shown twice."""
     queue = my_queue(user)
     if not queue.leads:
         nothing_waiting(queue)
+        return
+    waiting = [lead for lead in queue.leads if lead.id != skip]
+    if not waiting:
+        st.caption("The lead above is the only one waiting for your rating.")
         return
     st.markdown(f"**{queue.waiting:,} MQLs** wait for your rating, the longest-waiting first.")
     left = (
@@ -96,10 +109,8 @@ def next_lead(user: CurrentUser) -> None:
         else ""
     )
     st.caption(window_sentence(queue.terms) + left)
-    lead = queue.leads[0]
-    with st.container(border=True):
-        lead_card(lead)
-        rating_form(user, lead.id, f"rate_{lead.id}")
+    lead = waiting[0]
+    card_with_answers(user, lead, f"rate_{lead.id}", lambda: rating_form(user, lead.id, f"rate_{lead.id}"))
 
 
 def _pick_label(lead: TeamLead) -> str:
@@ -135,17 +146,141 @@ def picked_lead(user: CurrentUser, lead_id: int) -> None:
     if lead is None:
         st.warning("That lead is no longer an MQL of your team.", icon=":material/search_off:")
         return
+    key = f"pick_{lead.id}"
+    card_with_answers(user, lead, key, lambda: rate_or_change(user, lead.id, key, mine))
+
+
+def linked_lead(user: CurrentUser) -> int | None:
+    """The lead the address names (`?lead=<id>`, an alert's link), its card first; the lead's id, or None
+    when there is none (or it is not this person's to rate: then they are told, and the queue follows)."""
+    asked = st.query_params.get(LEAD_PARAM)
+    if asked is None:
+        return None
+    lead_id = int(asked) if asked.strip().isdigit() else None
+    lead, mine = my_team_lead(user, lead_id) if lead_id is not None else (None, None)
+    if lead is None:
+        st.warning(
+            "The lead your link names is not an MQL of yours to rate and answer: it may have been handed "
+            "to someone else. Your own queue follows.",
+            icon=":material/search_off:",
+        )
+        return None
+    st.markdown("**The lead your link opened**")
+    key = f"link_{lead.id}"
+    card_with_answers(user, lead, key, lambda: rate_or_change(user, lead.id, key, mine))
+    return lead.id
+
+
+def rate_or_change(user: CurrentUser, lead_id: int, key: str, mine: MyRating | None) -> None:
+    """A first rating, or this person's own rating to change."""
+    if mine is None:
+        rating_form(user, lead_id, key, button="Save the rating")
+        return
+    st.caption(
+        f"You rated it {stars_label(mine.stars)} on {mine.first_rated_at:%b %d, %Y}; a rating can be "
+        f"changed for {EDIT_DAYS} days."
+    )
+    rating_form(user, lead_id, key, mine.stars, mine.reasons, mine.note, "Save the change")
+
+
+def card_with_answers(user: CurrentUser, lead: LeadToRate, key: str, rate: Callable[[], None]) -> None:
+    """The lead's card: what it is, then the rating and, beside it (below it on a phone), the handoff."""
     with st.container(border=True):
         lead_card(lead)
-        if mine is None:
-            rating_form(user, lead.id, f"pick_{lead.id}", button="Save the rating")
-            return
-        st.caption(
-            f"You rated it {stars_label(mine.stars)} on {mine.first_rated_at:%b %d, %Y}; a rating can be "
-            f"changed for {EDIT_DAYS} days."
+        rating, answering = st.columns([3, 2], gap="medium")
+        with rating:
+            rate()
+        with answering:
+            handoff_panel(user, lead.id, key)
+
+
+def describe_answer(answer: Answer) -> str:
+    """One answer in words: what, when, by whom, why and until when."""
+    parts = [f"{ANSWER_LABEL[answer.answer.value]} on {answer.answered_at:%b %d, %Y} by {answer.answered_by}"]
+    if answer.reason:
+        parts.append(f"reason: {answer.reason}")
+    if answer.come_back_on:
+        parts.append(f"back to sales on {answer.come_back_on:%b %d, %Y}")
+    return " · ".join(parts)
+
+
+ANSWER_BUTTONS: tuple[tuple[HandoffAnswer, str, str, str], ...] = (
+    (HandoffAnswer.accept, "Accept", ":material/thumb_up:", "I am working it."),
+    (HandoffAnswer.recycle, "Recycle to marketing", ":material/recycling:",
+     "Not now: back to marketing's nurture list until a date, with a reason."),
+    (HandoffAnswer.reject, "Reject", ":material/block:", "Never: with a reason marketing reads."),
+)  # fmt: skip
+
+
+def handoff_panel(user: CurrentUser, lead_id: int, key: str) -> None:
+    """The rep's answer to the handoff: the current one and its history, and three one-click answers
+    (recycle and reject then ask for their reason, recycle for its come-back date)."""
+    handoff = answers_of_lead(lead_id)
+    st.markdown("**Your answer to the handoff**")
+    if handoff is None:
+        st.caption("Not answered yet. Your first answer counts as your first touch for speed to lead.")
+    else:
+        st.text(describe_answer(handoff.current))
+        if handoff.earlier:
+            with st.expander(f"Earlier answers ({len(handoff.earlier)})", expanded=False):
+                for earlier in handoff.earlier:
+                    st.text(f"• {describe_answer(earlier)}")
+    current = handoff.current.answer if handoff else None
+    opened = f"{key}_answering"
+    for answer, label, icon, explained in ANSWER_BUTTONS:
+        chosen = current == answer
+        clicked = st.button(label, icon=icon, help=explained, key=f"{key}_{answer.value}", width="stretch",
+                            type="primary" if chosen else "secondary")  # fmt: skip
+        if not clicked:
+            continue
+        if answer == HandoffAnswer.accept:
+            st.session_state.pop(opened, None)
+            _send(user, lead_id, key, answer, None, None)
+        else:
+            st.session_state[opened] = answer.value
+    if opened in st.session_state:
+        reason_form(
+            user, lead_id, key, HandoffAnswer(st.session_state[opened]), handoff.current if handoff else None
         )
-        rating_form(user, lead.id, f"pick_{lead.id}", mine.stars, mine.reasons, mine.note,
-                    "Save the change")  # fmt: skip
+
+
+def reason_form(
+    user: CurrentUser, lead_id: int, key: str, answer: HandoffAnswer, current: Answer | None
+) -> None:
+    """Why (a common reason or the rep's own words) and, for a recycle, when the lead comes back."""
+    recycle = answer == HandoffAnswer.recycle
+    common = RECYCLE_REASONS if recycle else REJECT_REASONS
+    same = current is not None and current.answer == answer
+    with st.form(key=f"{key}_{answer.value}_form", border=True):
+        given = current.reason if same and current and current.reason in common else None
+        picked = st.pills("Reason", list(common), selection_mode="single", default=given,
+                          key=f"{key}_{answer.value}_reason")  # fmt: skip
+        typed = st.text_input("Or in your own words", max_chars=MAX_REASON, key=f"{key}_{answer.value}_other")
+        back = None
+        if recycle:
+            today = clock.today()
+            default = current.come_back_on if same and current and current.come_back_on else None
+            back = st.date_input(
+                "Comes back to sales on",
+                value=default or today + timedelta(days=COME_BACK_DAYS),
+                min_value=today + timedelta(days=1),
+                key=f"{key}_{answer.value}_back",
+            )
+        label = "Recycle to marketing" if recycle else "Reject the lead"
+        sent = st.form_submit_button(label, type="primary", icon=":material/send:", width="stretch")
+    if sent:
+        _send(user, lead_id, key, answer, typed.strip() or picked, back if isinstance(back, date) else None)
+
+
+def _send(user: CurrentUser, lead_id: int, key: str, answer: HandoffAnswer, reason: str | None,
+          come_back_on: date | None) -> None:  # fmt: skip
+    problem = submit_answer(user, lead_id, answer, reason, come_back_on)
+    if problem:
+        st.error(problem, icon=":material/block:")
+        return
+    st.session_state.pop(f"{key}_answering", None)
+    st.toast(ANSWER_LABEL[answer.value], icon=":material/check:")
+    st.rerun()
 
 
 def lead_card(lead: LeadToRate) -> None:
