@@ -94,8 +94,8 @@ def smtp_server(delay: float = 0.0) -> Iterator[tuple[SmtpSink, int]]:
 
 @dataclass
 class Webhook:
-    """Answers POSTs from a script: "500" answers 500, "hang" waits `hang_seconds` before answering 200
-    (after the sender gave up), "200" answers 200; the last step repeats. Keeps every body it read and
+    """Answers POSTs from a script: a status ("500", "200") answers it, "hang" waits `hang_seconds` before
+    answering 200 (after the sender gave up); the last step repeats. Keeps every body it read and
     the bodies it answered 200 to in time."""
 
     script: list[str]
@@ -121,7 +121,7 @@ def webhook_server(script: list[str], hang_seconds: float = 3.0) -> Iterator[tup
             step = hook.next_step()
             if step == "hang":
                 time.sleep(hook.hang_seconds)
-            code = 500 if step == "500" else 200
+            code = 200 if step == "hang" else int(step)
             try:
                 self.send_response(code)
                 self.end_headers()
