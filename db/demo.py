@@ -592,7 +592,8 @@ def _add_people(session: Session) -> dict[str, User]:
         username: User(
             username=username,
             name=name,
-            email=f"{username.replace('.', '_')}@demo.huddle.invalid",
+            # example.com is reserved for examples (RFC 2606): a demo's alert mail reaches nobody real.
+            email=f"{username.replace('.', '_')}@example.com",
             role=role,
             team_id=teams[team].id if team else None,
             password_hash=password_hash,
