@@ -68,6 +68,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("screens/import_data.py", "Import", ":material/upload_file:", "import", frozenset({Role.admin})),
     PageSpec("screens/admin_users.py", "Users", ":material/group:", "users", frozenset({Role.admin})),
     PageSpec("screens/audit_log.py", "Audit log", ":material/policy:", "audit-log", frozenset({Role.admin})),
+    PageSpec("screens/delivery.py", "Delivery", ":material/outbox:", "delivery", frozenset({Role.admin})),
     PageSpec("screens/account.py", "My account", ":material/account_circle:", "account", EVERYONE),
 )
 
