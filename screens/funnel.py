@@ -1,5 +1,5 @@
 """Funnel: website sessions to won deals for the chosen period, how each stage converts, how fast, where
-the leads come from, and the leads behind every number."""
+the leads come from, the leads behind every number, and the leads sales sent back to marketing."""
 
 import streamlit as st
 
@@ -7,6 +7,7 @@ from ui.auth import demo_banner
 from ui.cached import funnel_pair, kpi_data
 from ui.filters import sidebar_filters
 from ui.funnel import (
+    back_to_marketing,
     breakdown_section,
     conversion_table,
     drill_down,
@@ -33,3 +34,5 @@ st.subheader("Where the leads come from")
 picked = breakdown_section(version, filters, now)
 st.subheader("The leads behind the numbers")
 drill_down(version, filters, now, picked)
+st.subheader("Back to marketing")
+back_to_marketing(data.leads, data.people, filters, data.today)

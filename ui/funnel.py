@@ -1,5 +1,6 @@
 """The Funnel screen's sections: the stage counts, the funnel chart a click on which picks the leads listed,
-conversion and velocity, the trend, the breakdown table and the leads behind it. The tables' rows are built
+conversion and velocity, the trend, the breakdown table and the leads behind it, and the leads sales sent
+back to marketing (recycled or rejected, with their reasons). The tables' rows are built
 here (conversion_rows, breakdown_rows), so the page is only the order of the sections."""
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import streamlit as st
 
 from core.charts import funnel_chart, trend_chart
 from core.criteria_marks import activations_between, mark_activations
-from core.filters import Filters
+from core.filters import Filters, apply_filters
 from core.funnel import BREAKDOWNS, PAIRS, STEPS, Funnel, funnel_steps, pair_key, trend_buckets
+from core.handoff import NurtureCounts, ReturnCounts, nurture_counts, nurture_list, return_counts, returns
 from core.periods import Period
 from core.schema import STAGE_LABEL
 from ui.cached import DataVersion, breakdown_table, leads_behind_rows, trend_series
 from ui.criteria import criteria_activations
 from ui.drill import leads_table
+from ui.handoff import answers
 from ui.widgets import MISSING, clickable_chart, count_metric, percent, plain, rate_detail, selected_point
 
 
@@ -179,3 +182,70 @@ def drill_down(version: DataVersion, filters: Filters, now: Funnel, group: tuple
     scope = f" with {BREAKDOWNS[by].lower()} {plain(key)}" if by else ""
     right.markdown(f"**{rows.height:,} {STAGE_LABEL[stage].lower()}** in {now.period.label}{scope}")
     leads_table(rows, key="drill", file_name=f"huddle-{stage}-{now.period.start or 'all'}.csv")
+
+
+STATUS_WORDS = {"waiting": "recycled, waiting", "due back": "recycled, due back", "rejected": "rejected"}
+
+
+def nurture_rows(nurture: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """The nurture list as shown: the lead, what sales answered, why, until when, who and when."""
+    names = people.select(pl.col("user_id").alias("answered_by"), pl.col("name").alias("answered by"))
+    return nurture.join(names, on="answered_by", how="left", maintain_order="left").select(
+        pl.col("lead_id").alias("lead"),
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("answer"),
+        "reason",
+        pl.col("come_back_on").alias("back to sales on"),
+        "answered by",
+        pl.col("answered_at").alias("answered on"),
+    )
+
+
+def nurture_sentence(counts: NurtureCounts, period: Period) -> str:
+    """How many leads sales sent back to marketing in the period."""
+    return (
+        f"**{counts.recycled:,} recycled** ({counts.waiting:,} waiting for their date, "
+        f"{counts.due_back:,} due back) and **{counts.rejected:,} rejected** by sales in {period.label}."
+    )
+
+
+def returns_sentence(back: ReturnCounts) -> str:
+    """What became of every lead ever recycled; empty before the first."""
+    if not back.recycled:
+        return ""
+    return (
+        f"Of the {back.recycled:,} leads ever recycled, {back.returned:,} came back as MQLs and "
+        f"{back.won:,} of those were won."
+    )
+
+
+def back_to_marketing(leads: pl.DataFrame, people: pl.DataFrame, filters: Filters, today: date) -> None:
+    """The leads sales answered recycle or reject in the period (of the chosen team, source and segment):
+    marketing's nurture list, with the reasons."""
+    period = filters.period(today)
+    chosen = apply_filters(leads, people, filters)
+    given = answers()
+    nurture = nurture_list(given, chosen, period, today)
+    back = return_counts(returns(given, chosen, today))
+    if nurture.is_empty():
+        st.info(
+            f"Sales sent no lead back to marketing in {period.label}: nothing recycled, nothing rejected.",
+            icon=":material/assignment_return:",
+        )
+        if back.recycled:
+            st.caption(returns_sentence(back))
+        return
+    st.markdown(f"{nurture_sentence(nurture_counts(nurture), period)} {returns_sentence(back)}")
+    st.dataframe(
+        nurture_rows(nurture, people),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "lead": st.column_config.NumberColumn("lead", format="%d"),
+            "back to sales on": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "answered on": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    st.caption(
+        "Recycled: not now, back to marketing's nurture list until the date the rep gave; due back from that "
+        "date on. Rejected: never, for the reason given. Answers are counted by the day they were given."
+    )

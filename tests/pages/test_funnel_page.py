@@ -77,6 +77,7 @@ def test_every_section_renders_with_numbers_and_exports(app_env: str) -> None:
         "Trend",
         "Where the leads come from",
         "The leads behind the numbers",
+        "Back to marketing",
     ]
     assert all(m.help for m in at.metric)
     assert len(at.dataframe) >= 3  # conversions, breakdown, drill-down
