@@ -490,7 +490,7 @@ def acceptance_low_message(week: str, accepted: int, rated: int, target: float, 
             Fact("Accepted (rated 4-5)", f"{accepted:,} of {rated:,} rated MQLs ({share:.0%})"),
             Fact("Target", f"{target:.0%}"),
         ],
-        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly_sync")],
+        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly-sync")],
         base_url=base_url,
     )
 
@@ -502,7 +502,7 @@ def weekly_report_message(week: str, report_html: str, *, base_url: str) -> Mess
         f"Weekly sync report, {week}",
         f"The weekly sync report for {week}",
         [Fact("", "The report is the HTML part of this mail; it is also on the Weekly sync page.")],
-        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly_sync")],
+        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly-sync")],
         base_url=base_url,
     )
     footer = settings_link(base_url)
@@ -530,7 +530,7 @@ def action_items_message(day: date, items: Sequence[OpenItem], *, base_url: str)
         f"Your open {noun} on {day:%b %d, %Y}",
         [Fact("", f"{count} open {noun} you own:")],
         bullets=[_item_line(item, day) for item in items],
-        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly_sync")],
+        links=[Link("Open the Weekly sync", f"{base_url.rstrip('/')}/weekly-sync")],
         base_url=base_url,
     )
 

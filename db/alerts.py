@@ -13,18 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 from sqlalchemy import exists, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core import alerts as core
 from core.criteria import Rule
+from core.sla import Terms, marketing_side
+from core.weekly import last_complete_week, week_period
 from db import audit
 from db.access import Action, Actor, authorize, person
+from db.engine import WRITE_OPTION
 from db.models import (
+    ActionItem,
     AlertDefault,
     AlertKind,
     AlertPreference,
@@ -540,6 +545,160 @@ def draft_decision(
     return count
 
 
+# ---------------------------------------------------------------- the week closed: acceptance, the report
+
+
+def _morning_after(now: datetime, since: datetime) -> str | None:
+    """The week that closed last, on or after the morning after it closed (08:00 UTC on the Monday);
+    None before that, or when it closed before alerts were on (that week is no news)."""
+    moment = _utc(now)
+    week = last_complete_week(moment.date())
+    closed = datetime.combine(week_period(week).end or moment.date(), time(0), UTC)
+    if moment < closed + timedelta(hours=core.DIGEST_HOUR) or closed < _utc(since):
+        return None
+    return week
+
+
+def _not_yet_told(session: Session, found: list[Listener], event_key: str) -> list[Listener]:
+    if not found:
+        return []
+    told = set(
+        session.exec(
+            select(OutboxMessage.user_id, OutboxMessage.channel).where(
+                OutboxMessage.event_key == event_key,
+                col(OutboxMessage.user_id).in_({x.user_id for x in found}),
+            )
+        ).all()
+    )
+    return [x for x in found if (x.user_id, x.channel) not in told]
+
+
+def week_acceptance(session: Session, week: str) -> tuple[int, int]:
+    """The week's MQL acceptance as core.sla's scorecard counts it: of the week's MQLs that sales rated,
+    how many were rated 4-5 (accepted), and how many were rated."""
+    period = week_period(week)
+    start = datetime.combine(period.start or date.min, time(0), UTC)
+    end = datetime.combine(period.end or date.max, time(0), UTC)
+    rows = session.exec(
+        select(Lead.id, Lead.mql_at).where(col(Lead.mql_at) >= start, col(Lead.mql_at) < end)
+    ).all()
+    leads = pl.DataFrame(
+        [(int(i or 0), _naive(m)) for i, m in rows],
+        schema={"id": pl.Int64, "mql_at": pl.Datetime("us")},
+        orient="row",
+    )
+    ratings = session.exec(
+        select(LeadRating.lead_id, LeadRating.stars, LeadRating.created_at).where(
+            col(LeadRating.lead_id).in_(
+                select(Lead.id).where(col(Lead.mql_at) >= start, col(Lead.mql_at) < end)
+            )
+        )
+    ).all()
+    rated = pl.DataFrame(
+        [(lead, stars, _naive(at)) for lead, stars, at in ratings],
+        schema={"lead_id": pl.Int64, "stars": pl.Int64, "created_at": pl.Datetime("us")},
+        orient="row",
+    )
+    side = marketing_side(leads, rated, period, Terms())
+    return side.acceptance.num, side.acceptance.den
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return _utc(moment).replace(tzinfo=None) if moment is not None else None
+
+
+ACCEPTANCE_CHECKED = "acceptance_checked"  # the last closed week whose acceptance was looked at
+
+
+def acceptance_low(session: Session, now: datetime, since: datetime) -> int:
+    """Once per closed week, the morning after: tell the marketers who hear of it when the week's MQL
+    acceptance fell under the SLA target. The week is looked at once, low or not."""
+    week = _morning_after(now, since)
+    target = agreement_for(current_agreements(session), None).acceptance_target
+    if week is None or not target:
+        return 0
+    checked = session.get(AlertState, ACCEPTANCE_CHECKED)
+    if checked is not None and checked.value == week:
+        return 0
+    session.merge(AlertState(key=ACCEPTANCE_CHECKED, value=week, updated_at=_utc(now)))
+    accepted, rated = week_acceptance(session, week)
+    if rated == 0 or accepted / rated >= target:
+        return 0
+    message = core.acceptance_low_message(
+        week, accepted, rated, target, base_url=get_settings().huddle_base_url
+    )
+    count = 0
+    for listener in listeners(session, AlertKind.acceptance_low):
+        count += tell(session, listener, kind=AlertKind.acceptance_low, event_key=f"acceptance_low:{week}",
+                      message=message, now=now)  # fmt: skip
+    return count
+
+
+def weekly_report(session: Session, now: datetime, since: datetime) -> int:
+    """The morning after a week closes, the weekly sync report to everyone who opted in: the same
+    self-contained HTML as the Weekly sync's *Download this week*, built once for all of them."""
+    week = _morning_after(now, since)
+    if week is None:
+        return 0
+    event_key = f"weekly_report:{week}"
+    waiting = _not_yet_told(session, listeners(session, AlertKind.weekly_report), event_key)
+    if not waiting:
+        return 0
+    message = core.weekly_report_message(
+        week, _report_html(session, week, now), base_url=get_settings().huddle_base_url
+    )
+    return sum(
+        tell(session, listener, kind=AlertKind.weekly_report, event_key=event_key, message=message, now=now)
+        for listener in waiting
+    )
+
+
+def _report_html(session: Session, week: str, now: datetime) -> str:
+    # Imported here: db.report reads db.criteria, which tells its drafts through this module.
+    from db.criteria import activation_dates
+    from db.report import actions_table, build_week, week_report_html
+
+    reader = session.get_bind().execution_options(**{WRITE_OPTION: False})  # plain reads beside this write
+    sync = build_week(reader, week, now=_naive(now) or datetime.now())  # type: ignore[arg-type]
+    return week_report_html(sync, actions_table(session, week), activation_dates(session), made_at=_utc(now))
+
+
+# ---------------------------------------------------------------- action items
+
+
+def action_items(session: Session, now: datetime) -> int:
+    """Once a day at or after 08:00 UTC, each person who opted in and owns open action items: the list."""
+    if _utc(now).hour < core.DIGEST_HOUR:
+        return 0
+    day = _utc(now).date()
+    event_key = f"action_items:{day:%Y-%m-%d}"
+    waiting = _not_yet_told(session, listeners(session, AlertKind.action_items), event_key)
+    if not waiting:
+        return 0
+    items = session.exec(
+        select(ActionItem)
+        .where(
+            col(ActionItem.closed_at).is_(None), col(ActionItem.owner_id).in_({x.user_id for x in waiting})
+        )
+        .order_by(col(ActionItem.due_date), col(ActionItem.id))
+    ).all()
+    owned: dict[int, list[core.OpenItem]] = {}
+    for item in items:
+        owned.setdefault(item.owner_id, []).append(
+            core.OpenItem(item.title, item.due_date, item.meeting_week)
+        )
+    base_url = get_settings().huddle_base_url
+    count = 0
+    for listener in waiting:
+        mine = owned.get(listener.user_id)
+        if mine:
+            message = core.action_items_message(day, mine, base_url=base_url)
+            count += tell(
+                session, listener, kind=AlertKind.action_items, event_key=event_key, message=message, now=now
+            )
+    return count
+
+
 # ---------------------------------------------------------------- everything due by the clock
 
 
@@ -552,6 +711,9 @@ def enqueue_due(session: Session, now: datetime) -> int:
     count += new_mqls(session, None, now)  # the safety net: MQLs made by the demo seed, a re-score...
     count += team_breaches(session, now, since)
     count += digests(session, now)
+    count += acceptance_low(session, now, since)
+    count += weekly_report(session, now, since)
+    count += action_items(session, now)
     return count
 
 
