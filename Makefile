@@ -90,6 +90,7 @@ bench-import: install-dev
 
 bench-kpis: install-dev
 	$(BIN)/python tests/bench/bench_kpis.py --database data/bench-kpis.db --runs 5
+bench-notify: install-dev ; $(BIN)/python tests/bench/bench_notify.py --messages 10000 --runs 3 --events 10000 --spread 600
 
 # A real server, 2,000 page loads from headless Chromium, its memory every 100 loads (an hour or more).
 .PHONY: bench-soak
