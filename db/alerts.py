@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import exists, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core import alerts as core
 from core.criteria import Rule
@@ -75,8 +75,17 @@ def start_alerts(session: Session, now: datetime) -> datetime:
     found = alerts_since(session)
     if found is not None:
         return found
-    values = {"key": ALERTS_SINCE, "value": _utc(now).isoformat(), "updated_at": _utc(now)}
-    table = AlertState.__table__  # type: ignore[attr-defined]
+    _insert_once(
+        session, AlertState, {"key": ALERTS_SINCE, "value": _utc(now).isoformat(), "updated_at": _utc(now)}
+    )
+    session.expire_all()
+    return alerts_since(session) or _utc(now)
+
+
+def _insert_once(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
+    """Insert a row unless one with the same unique key is there (two servers doing the same at once
+    included: the second waits for the first and adds nothing); whether this one was inserted."""
+    table = model.__table__  # type: ignore[attr-defined]
     statement: Any
     match session.get_bind().dialect.name:
         case "postgresql":
@@ -85,9 +94,7 @@ def start_alerts(session: Session, now: datetime) -> datetime:
             statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
         case _:  # pragma: no cover - Huddle runs on SQLite and PostgreSQL only
             statement = insert(table).values(**values)
-    session.execute(statement)
-    session.expire_all()
-    return alerts_since(session) or _utc(now)
+    return session.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
 
 # ---------------------------------------------------------------- who hears what
@@ -195,16 +202,7 @@ def _add_digest_item(session: Session, listener: Listener, kind: AlertKind, even
         "created_at": _utc(now),
         "outbox_id": None,
     }
-    table = DigestItem.__table__  # type: ignore[attr-defined]
-    statement: Any
-    match session.get_bind().dialect.name:
-        case "postgresql":
-            statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-        case "sqlite":
-            statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-        case _:  # pragma: no cover
-            statement = insert(table).values(**values)
-    return session.execute(statement.returning(table.c.id)).first() is not None
+    return _insert_once(session, DigestItem, values)
 
 
 def tell(
@@ -387,15 +385,18 @@ def _managers(session: Session) -> dict[int, list[Listener]]:
     return teams
 
 
-def _breaches(session: Session, now: datetime, since: datetime, teams: Collection[int]) -> list[core.Breach]:
-    """The breaches of `teams` that happened since alerts are on and within a day of `now`: an MQL
-    untouched when its follow-up window ended, an MQL unrated when its rating days ran out."""
+def _breaches(
+    session: Session, now: datetime, since: datetime, teams: Collection[int]
+) -> list[tuple[core.Breach, int]]:
+    """The breaches of `teams` (with the lead's team) that happened within a day of `now`, of MQLs that
+    arrived since alerts are on: an MQL untouched when its follow-up window ended, an MQL unrated when its
+    rating days ran out. An MQL from before alerts were on is never told, not even its later breach."""
     agreements = current_agreements(session)
     terms = [agreement_for(agreements, team) for team in teams]
     longest_hours = max(t.follow_up_hours for t in terms)
     longest_days = max(t.rating_days for t in terms)
     lowest = _recent_window(now, since)
-    earliest = lowest - max(core.calendar_span(longest_hours), timedelta(days=longest_days))
+    earliest = max(_utc(since), lowest - max(core.calendar_span(longest_hours), timedelta(days=longest_days)))
     base = [col(Lead.team_id).in_(list(teams)), col(Lead.mql_at) >= earliest, col(Lead.mql_at) <= _utc(now)]
     untouched = list(session.exec(select(Lead).where(*base, *_untouched())).all())
     unrated = list(
@@ -404,7 +405,7 @@ def _breaches(session: Session, now: datetime, since: datetime, teams: Collectio
         ).all()
     )
     facts = lead_facts(session, untouched + unrated)
-    found: list[core.Breach] = []
+    found: list[tuple[core.Breach, int]] = []
     for what, leads in (("untouched", untouched), ("unrated", unrated)):
         for lead in leads:
             term = agreement_for(agreements, lead.team_id)
@@ -415,7 +416,7 @@ def _breaches(session: Session, now: datetime, since: datetime, teams: Collectio
                 else mql_at + timedelta(days=term.rating_days)
             )
             if lowest <= due <= _utc(now):
-                found.append(core.Breach(facts[int(lead.id or 0)], what, due))
+                found.append((core.Breach(facts[int(lead.id or 0)], what, due), int(lead.team_id or 0)))
     return found
 
 
@@ -427,14 +428,11 @@ def team_breaches(session: Session, now: datetime, since: datetime) -> int:
         return 0
     base_url = get_settings().huddle_base_url
     count = 0
-    teams: dict[int, int | None] = {}
-    for breach in _breaches(session, now, since, list(managers)):
+    for breach, team_id in _breaches(session, now, since, list(managers)):
         lead_id = breach.lead.id
-        if lead_id not in teams:
-            teams[lead_id] = session.exec(select(Lead.team_id).where(Lead.id == lead_id)).one()
         event_key = f"team_breach:{breach.what}:{lead_id}:{_event_moment(breach.lead.mql_at)}"
         message = core.team_breach_message(breach, base_url=base_url)
-        for listener in managers.get(teams[lead_id] or 0, []):
+        for listener in managers.get(team_id, []):
             count += tell(session, listener, kind=AlertKind.team_breach, event_key=event_key, message=message,
                           now=now, lead_id=lead_id, digest_line=core.breach_line(breach))  # fmt: skip
     return count
@@ -460,10 +458,13 @@ def digests(session: Session, now: datetime) -> int:
     base_url = get_settings().huddle_base_url
     day = _utc(now).date()
     count = 0
-    for (user_id, channel), items in grouped.items():
+    for (user_id, channel), found in grouped.items():
         user = people.get(user_id)
         address = (user.email or "").strip() if user is not None else ""
         if user is None or not user.active or (channel == Channel.email and not address):
+            continue
+        items = _still_wanted(session, user, channel, found)
+        if not items:
             continue
         event_key = f"digest:{day:%Y-%m-%d}"
         entries = [core.DigestEntry(item.line, item.lead_id) for item in items]
@@ -492,6 +493,23 @@ def digests(session: Session, now: datetime) -> int:
         count += 1
     session.flush()
     return count
+
+
+def _still_wanted(
+    session: Session, user: User, channel: Channel, items: list[DigestItem]
+) -> list[DigestItem]:
+    """The items of kinds the person still hears about on `channel`; those of a kind they switched off
+    since are dropped (an opt-out holds for what was already waiting too)."""
+    own = _own_rows(session, [int(user.id or 0)]).get(int(user.id or 0), {})
+    chosen = core.choices_for(user.role, _admin_defaults(session).get(str(user.role), {}), own)
+    kept = []
+    for item in items:
+        choice = chosen.get((str(item.kind), str(channel)))
+        if choice is not None and choice.enabled:
+            kept.append(item)
+        else:
+            session.delete(item)
+    return kept
 
 
 # ---------------------------------------------------------------- criteria drafts
@@ -607,7 +625,7 @@ def _naive(moment: datetime | None) -> datetime | None:
     return _utc(moment).replace(tzinfo=None) if moment is not None else None
 
 
-ACCEPTANCE_CHECKED = "acceptance_checked"  # the last closed week whose acceptance was looked at
+ACCEPTANCE_CHECKED = "acceptance_checked"  # with a week: that week's acceptance was looked at
 
 
 def acceptance_low(session: Session, now: datetime, since: datetime) -> int:
@@ -617,10 +635,11 @@ def acceptance_low(session: Session, now: datetime, since: datetime) -> int:
     target = agreement_for(current_agreements(session), None).acceptance_target
     if week is None or not target:
         return 0
-    checked = session.get(AlertState, ACCEPTANCE_CHECKED)
-    if checked is not None and checked.value == week:
+    key = f"{ACCEPTANCE_CHECKED}:{week}"
+    if not _insert_once(
+        session, AlertState, {"key": key, "value": _utc(now).isoformat(), "updated_at": _utc(now)}
+    ):
         return 0
-    session.merge(AlertState(key=ACCEPTANCE_CHECKED, value=week, updated_at=_utc(now)))
     accepted, rated = week_acceptance(session, week)
     if rated == 0 or accepted / rated >= target:
         return 0

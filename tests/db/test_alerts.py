@@ -294,3 +294,31 @@ def test_the_managers_default_is_a_daily_digest_of_breaches(db_engine: Engine, m
     (digest,) = _kinds(db_engine, ids["boss"], AlertKind.team_breach)
     assert digest.event_key == "digest:2026-12-01"
     assert "Lead late (owner Rita): not followed up since its window ended Dec 01 11:00 UTC" in digest.text
+
+
+def test_switching_a_digested_kind_off_drops_what_was_waiting_for_the_digest(
+    db_engine: Engine, mail_on: None
+) -> None:
+    ids = _company(db_engine)
+    _due(db_engine, NOW - timedelta(days=3))
+    _choose(db_engine, "rita", AlertKind.new_mql, Channel.email, True, Cadence.digest)
+    _mql(db_engine, "A", NOW - timedelta(hours=2), ids["rep"], ids["east"])
+    with write_session(db_engine) as session:
+        new_mqls(session, None, NOW.replace(hour=7))
+    _choose(db_engine, "rita", AlertKind.new_mql, Channel.email, False)
+    _due(db_engine, NOW)
+    assert _kinds(db_engine, ids["rep"], AlertKind.new_mql) == []
+    with read_session(db_engine) as session:
+        assert session.exec(select(DigestItem).where(DigestItem.user_id == ids["rep"])).all() == []
+
+
+def test_an_mql_from_before_alerts_were_on_is_not_told_even_when_it_breaches_later(
+    db_engine: Engine, mail_on: None
+) -> None:
+    ids = _company(db_engine)
+    _choose(db_engine, "erin", AlertKind.team_breach, Channel.email, True, Cadence.instant)
+    _mql(db_engine, "before", NOW - timedelta(minutes=1), ids["rep"], ids["east"])
+    _due(db_engine, NOW)  # alerts on from now
+    for hours in (1, 23, 24, 25, 26, 72):
+        _due(db_engine, NOW + timedelta(hours=hours))
+    assert _outbox(db_engine) == []
