@@ -16,7 +16,9 @@ from db.delivery import (
     MAX_ATTEMPTS,
     DeliveryRun,
     backoff,
+    claim_due,
     deliver_due,
+    mark_sent,
     new_sender_id,
 )
 from db.engine import make_engine, read_session, write_session
@@ -239,3 +241,39 @@ def test_the_log_has_a_line_per_batch_and_per_failure_and_no_secret_or_body(
     everything = "\n".join(lines)
     assert PASSWORD not in everything and "BODY-" not in everything
     assert len(smtp[0].arrived) == 3
+
+
+def test_a_claim_that_ran_out_is_taken_over_and_only_the_new_holder_may_mark_the_message(
+    db_engine: Engine, email_on: Settings
+) -> None:
+    kim = add_person(db_engine, "kim")
+    queue_messages(db_engine, kim, 1)
+    lease = timedelta(minutes=1)
+    with write_session(db_engine) as session:
+        (first,) = claim_due(session, sender="a", now=NOW, channels=[Channel.email], lease=lease)
+    with write_session(db_engine) as session:
+        assert claim_due(session, sender="b", now=NOW + timedelta(seconds=59), channels=[Channel.email]) == []
+    with write_session(db_engine) as session:
+        (again,) = claim_due(session, sender="b", now=NOW + timedelta(minutes=2), channels=[Channel.email])
+    assert again.id == first.id
+    with write_session(db_engine) as session:
+        assert mark_sent(session, message_id=first.id, sender="a", now=NOW) is False
+        assert mark_sent(session, message_id=again.id, sender="b", now=NOW + timedelta(minutes=2)) is True
+    (row,) = _rows(db_engine)
+    assert (row.status, row.sent_at) == (OutboxStatus.sent, NOW + timedelta(minutes=2))
+
+
+def test_a_batch_hands_back_what_it_cannot_send_before_its_lease_ends(
+    db_engine: Engine, email_on: Settings
+) -> None:
+    kim = add_person(db_engine, "kim")
+    queue_messages(db_engine, kim, 5)
+    with smtp_server(delay=0.3) as (sink, port):
+        slow = email_on.model_copy(update={"huddle_smtp_port": port})
+        run = deliver_due(db_engine, _smtp(slow), clock=lambda: NOW, lease=timedelta(seconds=0.4))
+    # The lease's last half is kept free: one message went, the other four were handed back untouched.
+    assert (run.sent, run.released) == (len(sink.arrived), 5 - len(sink.arrived))
+    assert 1 <= run.sent < 5
+    rows = _rows(db_engine)
+    waiting = [r for r in rows if r.status is OutboxStatus.queued]
+    assert len(waiting) == run.released and all(r.attempts == 0 and r.claimed_by is None for r in waiting)

@@ -3,6 +3,7 @@ timeout, then 200 (the message arrives once), a Teams card, and SMTP with a logi
 
 from __future__ import annotations
 
+import logging
 import shutil
 import ssl
 import subprocess
@@ -53,10 +54,11 @@ def chat_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_the_webhook_answering_500_then_hanging_then_200_gets_the_message_exactly_once(
-    db_engine: Engine, chat_on: None
+    db_engine: Engine, chat_on: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     kim = add_person(db_engine, "kim", chat=True)
     queue_messages(db_engine, kim, 1, channel=Channel.chat)
+    caplog.set_level(logging.INFO, logger="db.delivery")
     with webhook_server(["500", "hang", "200"], hang_seconds=2.5) as (hook, url):
         moment = NOW
         reasons = []
@@ -74,6 +76,9 @@ def test_the_webhook_answering_500_then_hanging_then_200_gets_the_message_exactl
     assert reasons == ["the chat webhook answered 500", "the chat webhook did not answer within 1 s", None]
     assert (row.status, row.attempts) == (OutboxStatus.sent, 2)
     assert "s3cr3t" not in " ".join(r for r in reasons if r), "the webhook's token is in no reason"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "not sent: the chat webhook answered 500 (will retry)" in logged
+    assert "s3cr3t" not in logged and "Lead 0" not in logged, "neither the token nor the body is logged"
 
 
 def test_a_webhook_that_is_gone_is_given_up_and_one_out_of_reach_is_retried() -> None:
