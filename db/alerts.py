@@ -50,6 +50,7 @@ from db.models import (
 from db.outbox import Message, enqueue
 from db.settings import get_settings
 from db.sla import agreement_for, current_agreements
+from db.transports import missing_settings
 
 ALERTS_SINCE = "alerts_since"
 REMINDER_LEAD_TIME = timedelta(hours=1)  # a follow-up reminder goes out within the window's last hour
@@ -101,14 +102,10 @@ def _insert_once(session: Session, model: type[SQLModel], values: dict[str, Any]
 
 
 def configured_channels() -> frozenset[Channel]:
-    """The channels this server can send on: email with an SMTP host, chat with a webhook."""
+    """The channels this server can send on (db.transports decides: email needs an SMTP host and a sender
+    address, chat a webhook)."""
     settings = get_settings()
-    found = set()
-    if settings.huddle_smtp_host.strip():
-        found.add(Channel.email)
-    if settings.huddle_chat_webhook_url.strip():
-        found.add(Channel.chat)
-    return frozenset(found)
+    return frozenset(channel for channel in Channel if not missing_settings(settings, channel))
 
 
 def _admin_defaults(session: Session) -> dict[str, dict[tuple[str, str], core.Choice]]:

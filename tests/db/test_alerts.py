@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from db.alerts import alerts_since, digests, enqueue_due, new_mqls, set_my_alert, start_alerts
 from db.engine import read_session, write_session
@@ -34,6 +34,7 @@ NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 @pytest.fixture
 def mail_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("HUDDLE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HUDDLE_MAIL_FROM", "huddle@example.com")
     monkeypatch.setenv("HUDDLE_BASE_URL", "https://huddle.example.com")
     get_settings.cache_clear()
     yield
@@ -322,3 +323,32 @@ def test_an_mql_from_before_alerts_were_on_is_not_told_even_when_it_breaches_lat
     for hours in (1, 23, 24, 25, 26, 72):
         _due(db_engine, NOW + timedelta(hours=hours))
     assert _outbox(db_engine) == []
+
+
+def _statements(engine: Engine, call: Callable[[Session], object]) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    with write_session(engine) as session:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            call(session)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_an_import_pays_nothing_for_new_mqls_while_alerts_are_off_or_nobody_hears_of_them(
+    db_engine: Engine, mail_on: None
+) -> None:
+    ids = _company(db_engine)
+    _mql(db_engine, "A", NOW - timedelta(hours=1), ids["rep"], ids["east"])
+    off = _statements(db_engine, lambda s: new_mqls(s, None, NOW))
+    queries = [q for q in off if q.startswith("SELECT")]
+    assert len(queries) == 1 and "FROM alert_state" in queries[0]  # alerts never started: one look, no more
+    _due(db_engine, NOW - timedelta(hours=2))
+    _choose(db_engine, "rita", AlertKind.new_mql, Channel.email, False)
+    nobody = _statements(db_engine, lambda s: new_mqls(s, None, NOW))
+    assert not any("FROM leads" in q for q in nobody), nobody

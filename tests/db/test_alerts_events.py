@@ -50,6 +50,7 @@ NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)  # a Wednesday
 @pytest.fixture
 def mail_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("HUDDLE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HUDDLE_MAIL_FROM", "huddle@example.com")
     monkeypatch.setenv("HUDDLE_BASE_URL", "https://huddle.example.com")
     monkeypatch.delenv("HUDDLE_CHAT_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()

@@ -30,6 +30,7 @@ OFFERED = {
 @pytest.fixture
 def mail_set_up(monkeypatch: pytest.MonkeyPatch, fresh_app_env: str) -> Iterator[str]:
     monkeypatch.setenv("HUDDLE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("HUDDLE_MAIL_FROM", "huddle@example.com")
     monkeypatch.delenv("HUDDLE_CHAT_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()
     yield fresh_app_env
