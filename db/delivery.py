@@ -112,6 +112,19 @@ def _still_wanted(session: Session, rows: Sequence[OutboxMessage]) -> set[tuple[
     }
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """One claimed batch: the messages to send, and how many rows were given up instead (disabled, no
+    address, opted out)."""
+
+    messages: list[Outgoing]
+    given_up: int = 0
+
+    @property
+    def picked(self) -> int:
+        return len(self.messages) + self.given_up
+
+
 def claim_due(
     session: Session,
     *,
@@ -120,13 +133,14 @@ def claim_due(
     channels: Collection[Channel],
     limit: int = BATCH_SIZE,
     lease: timedelta = LEASE,
-) -> list[Outgoing]:
-    """Claim up to `limit` due messages of `channels` for `sender` in the caller's (short) transaction and
-    return those to send; rows for a disabled person or without an address are marked failed instead.
+) -> Claimed:
+    """Claim up to `limit` due messages of `channels` for `sender` in the caller's (short) transaction;
+    rows for a disabled person, one without an address or one who switched the alert off are marked
+    failed instead of being handed out.
 
     An email goes to the person's address as it is now, so a changed address is honoured."""
     if not channels:
-        return []
+        return Claimed([])
     picking = (
         select(OutboxMessage.id)
         .where(_due(now), col(OutboxMessage.channel).in_(list(channels)))
@@ -137,7 +151,7 @@ def claim_due(
         picking = picking.with_for_update(skip_locked=True)
     ids = [int(i) for i in session.exec(picking).all() if i is not None]
     if not ids:
-        return []
+        return Claimed([])
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids))
@@ -160,7 +174,7 @@ def claim_due(
         claimed.append(
             Outgoing(int(row.id or 0), row.channel, recipient, row.subject, row.text, row.html, row.chat)
         )
-    return claimed
+    return Claimed(claimed, len(rows) - len(claimed))
 
 
 def _give_up(session: Session, row: OutboxMessage, reason: str) -> None:
@@ -235,7 +249,8 @@ def release(session: Session, *, message_ids: Sequence[int], sender: str) -> int
 class DeliveryRun:
     """What one run of a sender did."""
 
-    claimed: int = 0
+    claimed: int = 0  # rows picked, to send or to give up
+    not_for_anyone: int = 0  # given up when claimed: disabled, no address, opted out
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -247,6 +262,7 @@ class DeliveryRun:
     def describe(self) -> str:
         return (
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+            + (f", {self.not_for_anyone} for nobody who may get them" if self.not_for_anyone else "")
             + (f", {self.released} handed back" if self.released else "")
             + (f", {self.lost_claims} sent after their claim ran out" if self.lost_claims else "")
         )
@@ -297,14 +313,16 @@ def deliver_batch(
     """Claim one batch and send it; returns the run with this batch counted in."""
     run = run if run is not None else DeliveryRun()
     with write_session(engine) as session:
-        batch = claim_due(
+        claimed = claim_due(
             session, sender=sender, now=clock(), channels=list(transports), limit=batch_size, lease=lease
         )
     claimed_at = time.monotonic()
     stop_after = (lease - min(SEND_MARGIN, lease / 2)).total_seconds()
     sent_before, failed_before = run.sent, run.retrying + run.failed
-    run.claimed += len(batch)
-    run.batches += 1 if batch else 0
+    batch = claimed.messages
+    run.claimed += claimed.picked
+    run.not_for_anyone += claimed.given_up
+    run.batches += 1 if claimed.picked else 0
     for position, message in enumerate(batch):
         if time.monotonic() - claimed_at > stop_after:
             with write_session(engine) as session:

@@ -129,10 +129,12 @@ def test_a_disabled_person_one_without_an_address_and_one_who_switched_it_off_ge
         session.add(
             AlertPreference(user_id=quiet, kind=AlertKind.new_mql, channel=Channel.email, enabled=False)
         )
-    run = deliver_due(db_engine, _smtp(email_on), clock=lambda: NOW)
-    assert smtp[0].arrived == []
-    assert run.sent == 0
-    assert [(r.user_id, r.status, r.last_error, r.attempts) for r in _rows(db_engine)] == [
+    queue_messages(db_engine, add_person(db_engine, "ann", email_address="ann@example.com"), 1)
+    run = deliver_due(db_engine, _smtp(email_on), clock=lambda: NOW, batch_size=3)
+    # The first batch held only rows for nobody; the run went on to the next one.
+    assert [a.recipients for a in smtp[0].arrived] == [["ann@example.com"]]
+    assert (run.sent, run.not_for_anyone) == (1, 3)
+    assert [(r.user_id, r.status, r.last_error, r.attempts) for r in _rows(db_engine)][:3] == [
         (gone, OutboxStatus.failed, "disabled", 0),
         (nowhere, OutboxStatus.failed, "no address", 0),
         (quiet, OutboxStatus.failed, "opted out", 0),
@@ -250,11 +252,16 @@ def test_a_claim_that_ran_out_is_taken_over_and_only_the_new_holder_may_mark_the
     queue_messages(db_engine, kim, 1)
     lease = timedelta(minutes=1)
     with write_session(db_engine) as session:
-        (first,) = claim_due(session, sender="a", now=NOW, channels=[Channel.email], lease=lease)
+        (first,) = claim_due(session, sender="a", now=NOW, channels=[Channel.email], lease=lease).messages
     with write_session(db_engine) as session:
-        assert claim_due(session, sender="b", now=NOW + timedelta(seconds=59), channels=[Channel.email]) == []
+        assert (
+            claim_due(session, sender="b", now=NOW + timedelta(seconds=59), channels=[Channel.email]).picked
+            == 0
+        )
     with write_session(db_engine) as session:
-        (again,) = claim_due(session, sender="b", now=NOW + timedelta(minutes=2), channels=[Channel.email])
+        (again,) = claim_due(
+            session, sender="b", now=NOW + timedelta(minutes=2), channels=[Channel.email]
+        ).messages
     assert again.id == first.id
     with write_session(db_engine) as session:
         assert mark_sent(session, message_id=first.id, sender="a", now=NOW) is False
