@@ -208,12 +208,16 @@ def nurture_sentence(counts: NurtureCounts, period: Period) -> str:
     )
 
 
+def _leads(count: int) -> str:
+    return "1 lead" if count == 1 else f"{count:,} leads"
+
+
 def returns_sentence(back: ReturnCounts) -> str:
     """What became of every lead ever recycled; empty before the first."""
     if not back.recycled:
         return ""
     return (
-        f"Of the {back.recycled:,} leads ever recycled, {back.returned:,} came back as MQLs and "
+        f"Of the {_leads(back.recycled)} ever recycled, {back.returned:,} came back as MQLs and "
         f"{back.won:,} of those were won."
     )
 

@@ -75,7 +75,7 @@ def test_a_marketer_sees_the_recycled_and_rejected_leads_with_their_reasons(fres
         m.value.startswith(
             "**1 recycled** (1 waiting for their date, 0 due back) and **1 rejected** by sales in "
         )
-        and m.value.endswith("Of the 1 leads ever recycled, 0 came back as MQLs and 0 of those were won.")
+        and m.value.endswith("Of the 1 lead ever recycled, 0 came back as MQLs and 0 of those were won.")
         for m in at.markdown
     ), [m.value for m in at.markdown]
     table = at.dataframe[-1].value
