@@ -10,6 +10,7 @@ that trying again cannot help (the mail server refused the address for good, the
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import ssl
 import urllib.error
@@ -209,15 +210,35 @@ def is_teams(url: str) -> bool:
     return any(host in url for host in TEAMS_HOSTS)
 
 
+_URL = re.compile(r"https?://\S+")
+_TEAMS_MARKDOWN = set("\\`*_[](){}#~|!")
+
+
+def teams_text(text: str) -> str:
+    """Plain text made inert for a Teams card, which reads markdown and some HTML: outside the links,
+    `&`, `<`, `>` become entities and markdown's characters are escaped, so a lead named
+    `[x](javascript:...)` or `<img ...>` shows as typed. Lines become paragraphs."""
+
+    def inert(part: str) -> str:
+        part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return "".join("\\" + ch if ch in _TEAMS_MARKDOWN else ch for ch in part)
+
+    pieces, last = [], 0
+    for link in _URL.finditer(text):
+        pieces += [inert(text[last : link.start()]), link.group(0)]
+        last = link.end()
+    pieces.append(inert(text[last:]))
+    return "".join(pieces).replace("\n", "\n\n")
+
+
 def teams_card(message: Outgoing) -> dict[str, Any]:
-    """The same content as a Teams MessageCard: the subject as its title and the plain text, which Teams
-    shows as written (the Slack body's mrkdwn escapes would show as typed there)."""
+    """The same content as a Teams MessageCard: the subject as its title and the plain text, made inert."""
     return {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
         "summary": message.subject,
-        "title": message.subject,
-        "text": message.text.replace("\n", "\n\n"),
+        "title": teams_text(message.subject),
+        "text": teams_text(message.text),
     }
 
 

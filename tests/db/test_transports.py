@@ -100,6 +100,11 @@ def test_a_teams_webhook_gets_a_message_card_with_the_same_content() -> None:
     card = teams_card(chat)
     assert card["@type"] == "MessageCard" and card["title"] == "New MQL: Ada"
     assert card["text"] == "Ada from Acme\n\nRate: http://h/rate?lead=3"
+    named = Outgoing(4, Channel.chat, None, "s", "<img src=x> [x](javascript:alert(1)) *b* http://h/rate?lead=4_a",
+                     None, None)  # fmt: skip
+    assert teams_card(named)["text"] == (
+        "&lt;img src=x&gt; \\[x\\]\\(javascript:alert\\(1\\)\\) \\*b\\* http://h/rate?lead=4_a"
+    ), "a lead's name is shown as typed; the link is left whole"
     assert b"MessageCard" in transport.body(chat)
     assert WebhookTransport("https://hooks.slack.com/services/x").body(chat) == b'{"text": "slack"}'
 
