@@ -284,3 +284,38 @@ def test_a_batch_hands_back_what_it_cannot_send_before_its_lease_ends(
     rows = _rows(db_engine)
     waiting = [r for r in rows if r.status is OutboxStatus.queued]
     assert len(waiting) == run.released and all(r.attempts == 0 and r.claimed_by is None for r in waiting)
+
+
+def test_a_new_mql_told_by_the_alerts_reaches_its_rep_by_mail_with_the_link_to_its_card(
+    db_engine: Engine, email_on: Settings, smtp: tuple[SmtpSink, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.alerts import new_mqls, start_alerts
+    from db.models import DataSource, Lead
+
+    monkeypatch.setenv("HUDDLE_BASE_URL", "https://huddle.acme.example")
+    get_settings.cache_clear()
+    kim = add_person(db_engine, "kim")
+    with write_session(db_engine) as session:
+        start_alerts(session, NOW - timedelta(hours=1))
+        session.add(DataSource(name="crm", label="CRM", stages=["created", "mql"]))
+        lead = Lead(source_system="crm", external_id="L-1", created_at=NOW - timedelta(days=2),
+                    mql_at=NOW - timedelta(minutes=5), owner_id=kim, source="webinar", industry="Retail")  # fmt: skip
+        session.add(lead)
+        session.flush()
+        lead_id = int(lead.id or 0)
+        assert new_mqls(session, [lead_id], NOW) == 1
+    run = run_once(db_engine, get_settings(), clock=lambda: NOW)
+    assert run.delivery.sent >= 1
+    (mail,) = [a.mail for a in smtp[0].arrived if a.outbox_id in _ids_of_kind(db_engine, "new_mql")]
+    assert mail["To"] == "kim@example.com"
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None and html is not None
+    for part in (text.get_content(), html.get_content()):
+        assert f"https://huddle.acme.example/rate?lead={lead_id}" in part
+        assert "https://huddle.acme.example/account" in part
+
+
+def _ids_of_kind(engine: Engine, kind: str) -> set[int]:
+    with read_session(engine) as session:
+        rows = session.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == kind)).all()
+    return {int(r.id or 0) for r in rows}
