@@ -144,3 +144,20 @@ def test_once_delivers_what_is_due_and_says_so(
     assert "3 sent, 0 to retry, 0 failed" in printed
     assert "chat: 0 messages wait: HUDDLE_CHAT_WEBHOOK_URL is not set" in printed
     assert sorted(slow_smtp[0].ids()) == _ids(cli_env)
+
+
+def test_two_sender_processes_at_once_deliver_each_message_exactly_once(
+    db_url: str, slow_smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = slow_smtp
+    engine = make_engine(db_url)
+    try:
+        queue_messages(engine, add_person(engine, "kim"), 200)
+        env = _environment(db_url, port)
+        senders = [_notify(env, "--once"), _notify(env, "--once")]
+        outputs = [sender.communicate(timeout=300) for sender in senders]
+        assert [sender.returncode for sender in senders] == [0, 0], [err.decode() for _, err in outputs]
+        assert sorted(sink.ids()) == _ids(engine), "each of the 200 arrived exactly once"
+        assert _statuses(engine) == Counter({OutboxStatus.sent: 200})
+    finally:
+        engine.dispose()
