@@ -42,7 +42,7 @@ with politely():
         [f"Failed ({totals['Failed']:,})", f"Waiting ({totals['Waiting']:,})", f"Sent ({totals['Sent']:,})"]
     )
     with failed_tab:
-        failed_list(user, overview.failed)
+        failed_list(user, overview.failed, totals["Failed"])
     with waiting_tab:
         st.caption(f"The next {SHOWN} due, soonest first.")
         st.dataframe(queued_frame(overview), hide_index=True, width="stretch")

@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from db.delivery import DeliveryOverview, OutboxView, delivery_overview, retry
-from db.models import Channel, OutboxStatus
+from db.delivery import DeliveryOverview, OutboxView, delivery_overview, failed_messages, retry
+from db.models import Channel, OutboxStatus, User
 from db.notify import channel_problems
 from db.settings import get_settings
 from ui.auth import CurrentUser, signed_in_id
 from ui.clock import now
-from ui.db import act_as, read_as
+from ui.db import Session, act_as, read_as
 from ui.widgets import plain
 
 SHOWN = 100  # the newest of each list; the counts above them are of everything
 RETRY_BUTTONS = 20  # failed messages with a Retry button of their own; "Retry all failed" covers the rest
+EVERY_FAILED = 100_000  # "Retry all failed" takes them all, not only the ones on the page
 FLASH = "delivery_flash"
 CHANNEL_WORDS = {Channel.email: "Email", Channel.chat: "Chat"}
 
@@ -65,9 +66,22 @@ def messages_frame(messages: Sequence[OutboxView], status: OutboxStatus) -> pl.D
     return frame if status is not OutboxStatus.sent else frame.drop("reason")
 
 
-def retry_now(user: CurrentUser, ids: Sequence[int]) -> None:
-    """Queue failed messages again as the signed-in admin; the outcome is shown after the rerun."""
-    done = act_as(user.id, lambda session, actor: retry(session=session, actor=actor, ids=ids, now=now()))
+def _every_failed_id(session: Session, actor: User) -> list[int]:
+    return [m.id for m in failed_messages(session=session, actor=actor, limit=EVERY_FAILED)]
+
+
+def retry_now(user: CurrentUser, ids: Sequence[int] | None) -> None:
+    """Queue failed messages (None: every failed one, shown or not) again as the signed-in admin; the
+    outcome is shown after the rerun."""
+    done = act_as(
+        user.id,
+        lambda session, actor: retry(
+            session=session,
+            actor=actor,
+            ids=_every_failed_id(session, actor) if ids is None else ids,
+            now=now(),
+        ),
+    )
     if done.refused:
         st.error(done.refused, icon=":material/block:")
         return
@@ -84,13 +98,13 @@ def show_flash() -> None:
         st.success(str(message), icon=":material/check_circle:")
 
 
-def failed_list(user: CurrentUser, failed: Sequence[OutboxView]) -> None:
-    """The failed messages, newest first: each with its reason and a Retry, and one Retry for them all."""
+def failed_list(user: CurrentUser, failed: Sequence[OutboxView], total: int) -> None:
+    """The newest failed messages: each with its reason and a Retry; one Retry for all `total` of them."""
     if not failed:
         st.caption("No message has failed.")
         return
-    if st.button(f"Retry all failed ({len(failed)})", icon=":material/replay:", key="retry_all"):
-        retry_now(user, [m.id for m in failed])
+    if st.button(f"Retry all failed ({total:,})", icon=":material/replay:", key="retry_all"):
+        retry_now(user, None)
     for message in failed[:RETRY_BUTTONS]:
         text, button = st.columns([6, 1], vertical_alignment="center")
         text.markdown(

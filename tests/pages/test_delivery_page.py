@@ -105,13 +105,17 @@ def test_retry_queues_one_failed_message_again_and_the_audit_log_says_who(outbox
     assert (entry.actor_username, entry.object_id, entry.outcome) == (DEMO_USERS["admin"], str(first), "ok")
 
 
-def test_retry_all_failed_queues_every_failed_message_again(outbox: Engine) -> None:
+def test_retry_all_failed_queues_every_failed_message_again(
+    outbox: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ui.delivery.SHOWN", 2)  # the page lists two: the button still takes all three
     ids = [
         _message(outbox, n, OutboxStatus.failed, error="the chat webhook answered 500", attempts=6)
         for n in range(3)
     ]
     sent = _message(outbox, 9, OutboxStatus.sent)
     at = _delivery_page()
+    assert at.button(key="retry_all").label == "Retry all failed (3)"
     at.button(key="retry_all").click().run()
     assert [s.value for s in at.success] == ["3 messages queued again: the next delivery run sends them."]
     assert [_row(outbox, i).status for i in ids] == [OutboxStatus.queued] * 3
