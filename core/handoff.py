@@ -161,7 +161,9 @@ def returns(answers: pl.DataFrame, leads: pl.DataFrame, today: date) -> pl.DataF
     )
     return (
         latest.join(
-            leads.select(pl.col("id").alias("lead_id"), "owner_id", "mql_at", "outcome", "closed_at"),
+            leads.select(
+                pl.col("id").alias("lead_id"), "owner_id", "mql_at", "outcome", "closed_at", "amount"
+            ),
             on="lead_id",
             how="inner",
         )

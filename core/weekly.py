@@ -12,6 +12,14 @@ import polars as pl
 
 from core.criteria import Criteria
 from core.feedback import top_reasons
+from core.handoff import (
+    NurtureCounts,
+    came_back_and_won,
+    empty_answers,
+    nurture_counts,
+    nurture_list,
+    returns,
+)
 from core.kpis import Headline, headline, in_period, stage_time
 from core.periods import Period
 from core.schema import STAGE_LABEL
@@ -365,6 +373,44 @@ def wins(leads: pl.DataFrame, people: pl.DataFrame, week: Period) -> pl.DataFram
     )
 
 
+# ---------------------------------------------------------------- handoff answers
+
+
+@dataclass(frozen=True)
+class HandoffWeek:
+    """What sales answered in the week (core/handoff.py): the leads recycled and rejected with their
+    reasons, and the recycled leads that came back as MQLs and were won in the week."""
+
+    nurture: pl.DataFrame  # core.handoff.nurture_list with `owner` and `answered by` named
+    counts: NurtureCounts
+    came_back_won: pl.DataFrame  # lead_id, owner, amount, recycled_at, closed_at
+
+
+def _named(frame: pl.DataFrame, people: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+    names = people.select(pl.col("user_id").alias(column), pl.col("name").alias(alias))
+    return frame.join(names, on=column, how="left", maintain_order="left").with_columns(
+        pl.col(alias).fill_null("(no owner)" if column == "owner_id" else "(unknown)")
+    )
+
+
+def handoff_week(
+    answers: pl.DataFrame, leads: pl.DataFrame, people: pl.DataFrame, week: Period, *, today: date
+) -> HandoffWeek:
+    """The week's handoff answers; a lead's come-back date is judged on `today`."""
+    nurture = nurture_list(answers, leads, week, today)
+    named = _named(_named(nurture, people, "owner_id", "owner"), people, "answered_by", "answered by")
+    won = came_back_and_won(returns(answers, leads, today), week)
+    return HandoffWeek(
+        nurture=named.select(
+            "lead_id", "status", "reason", "come_back_on", "owner", "answered by", "answered_at"
+        ),
+        counts=nurture_counts(nurture),
+        came_back_won=_named(won, people, "owner_id", "owner").select(
+            "lead_id", "owner", "amount", "recycled_at", "closed_at"
+        ),
+    )
+
+
 # ---------------------------------------------------------------- the whole meeting
 
 
@@ -379,6 +425,7 @@ class WeeklySync:
     quality: LeadQuality
     changes: list[CriteriaChange]
     wins: pl.DataFrame
+    handoffs: HandoffWeek
 
 
 def with_owner_names(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
@@ -396,9 +443,15 @@ def weekly_sync(
     agreements: Agreements,
     changes: list[CriteriaChange],
     now: datetime,
+    answers: pl.DataFrame | None = None,
 ) -> WeeklySync:
+    """The week's meeting, judged at `now`; `answers` (core.handoff.ANSWERS_SCHEMA, none given: none yet)
+    count as first touches for speed to lead and make the handoff part."""
     period = week_period(week)
-    card = scorecard(leads, ratings, period, as_of=judged_at(period, now), agreements=agreements)
+    given = empty_answers() if answers is None else answers
+    card = scorecard(
+        leads, ratings, period, as_of=judged_at(period, now), agreements=agreements, answers=given
+    )
     return WeeklySync(
         week=week,
         period=period,
@@ -409,4 +462,5 @@ def weekly_sync(
         quality=lead_quality(leads, ratings, period),
         changes=changes,
         wins=wins(leads, people, period),
+        handoffs=handoff_week(given, leads, people, period, today=now.date()),
     )

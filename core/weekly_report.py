@@ -93,6 +93,50 @@ def wins_table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+STATUS_WORDS = {"waiting": "Recycled, waiting", "due back": "Recycled, due back", "rejected": "Rejected"}
+
+
+def nurture_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """The week's recycled and rejected leads (core.weekly.HandoffWeek.nurture) as the report shows them."""
+    return frame.select(
+        pl.col("lead_id").cast(pl.String).alias("Lead"),
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Answer"),
+        pl.col("reason").alias("Reason"),
+        pl.col("come_back_on").alias("Back to sales on"),
+        pl.col("owner").alias("Owner"),
+        pl.col("answered by").alias("Answered by"),
+        pl.col("answered_at").alias("Answered at (UTC)"),
+    )
+
+
+def came_back_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("lead_id").cast(pl.String).alias("Lead"),
+        pl.col("owner").alias("Won by"),
+        pl.col("amount").alias("Amount ($)"),
+        pl.col("recycled_at").alias("Recycled at (UTC)"),
+        pl.col("closed_at").alias("Won at (UTC)"),
+    )
+
+
+def handoff_sentences(sync: WeeklySync) -> tuple[str, str]:
+    """What sales sent back to marketing this week, and the recycled leads that came back and were won."""
+    counts, won = sync.handoffs.counts, sync.handoffs.came_back_won
+    leads = "1 lead" if counts.recycled == 1 else f"{counts.recycled:,} leads"
+    back = (
+        f"Sales recycled {leads} to marketing ({counts.waiting:,} waiting for their date, "
+        f"{counts.due_back:,} due back) and rejected {counts.rejected:,}."
+    )
+    amount = float(won["amount"].fill_null(0).sum()) if won.height else 0.0
+    returned = (
+        f"Recycled leads that came back as MQLs and were won this week: {won.height:,}, "
+        f"${amount:,.0f} in all."
+        if won.height
+        else "No recycled lead came back and was won this week."
+    )
+    return back, returned
+
+
 def actions_table(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         pl.col("title").alias("Action item"),
@@ -198,6 +242,16 @@ def wins_report(sync: WeeklySync) -> ReportSection:
     )
 
 
+def handoff_report(sync: WeeklySync) -> ReportSection:
+    handoffs = sync.handoffs
+    tables = []
+    if handoffs.nurture.height:
+        tables.append(("Recycled and rejected", nurture_table(handoffs.nurture)))
+    if handoffs.came_back_won.height:
+        tables.append(("Came back and won", came_back_table(handoffs.came_back_won)))
+    return ReportSection("Handoff answers", lines=handoff_sentences(sync), tables=tuple(tables))
+
+
 def actions_report(actions: pl.DataFrame) -> ReportSection:
     if actions.is_empty():
         return ReportSection("Decisions and action items", lines=("No action items this week.",))
@@ -216,6 +270,7 @@ def report_sections(
         funnel_report(sync, activations),
         sla_report(sync),
         quality_report(sync),
+        handoff_report(sync),
         changes_report(sync),
         wins_report(sync),
         actions_report(actions),

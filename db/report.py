@@ -28,7 +28,7 @@ from db.action_items import items_for_week
 from db.criteria import versions
 from db.engine import read_session
 from db.feedback import load_rating_rows
-from db.frames import load_leads, load_people
+from db.frames import load_answers, load_leads, load_people
 from db.sla import current_agreements
 from db.tuning import load_raters, load_ratings, load_tuning_leads
 
@@ -89,6 +89,7 @@ def build_week(engine: Engine, week: str, *, now: datetime) -> WeeklySync:
         agreements=terms,
         changes=week_changes(engine, week, in_force),
         now=now,
+        answers=load_answers(engine),
     )
 
 
@@ -97,6 +98,7 @@ def week_report_html(
 ) -> str:
     title = f"Huddle weekly sync — {week_title(sync.week)}"
     subtitle = (
-        f"Sales and Marketing, {sync.week}: the funnel, the SLA both sides, lead quality, wins, actions."
+        f"Sales and Marketing, {sync.week}: the funnel, the SLA both sides, lead quality, handoff answers, "
+        "wins, actions."
     )
     return report_html(title, subtitle, report_sections(sync, actions, activations), made_at=made_at)

@@ -29,7 +29,7 @@ from core.weekly import (
     week_period,
     weekly_sync,
 )
-from core.weekly_report import segments_table
+from core.weekly_report import came_back_table, handoff_sentences, nurture_table, segments_table
 from db import clock
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
@@ -41,6 +41,7 @@ from ui.cached import DataVersion
 from ui.criteria import active_version, criteria_activations, criteria_versions, targeting_data, tuning_key
 from ui.data import CACHE_SECONDS, leads, people
 from ui.db import engine
+from ui.handoff import answers
 from ui.widgets import money, plain
 
 WEEKS_OFFERED = 26
@@ -77,7 +78,12 @@ def _changes(week: str) -> list[CriteriaChange]:
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=32, show_spinner="Preparing the week…")
 def _sync(
-    version: DataVersion, week: str, rating_stamp: tuple[int, str], terms: Agreements, now: datetime
+    version: DataVersion,
+    week: str,
+    rating_stamp: tuple[int, str],
+    terms: Agreements,
+    now: datetime,
+    answers_stamp: tuple[int, datetime | None],
 ) -> WeeklySync:
     since = ratings_needed_from(week_period(week))
     return weekly_sync(
@@ -88,14 +94,22 @@ def _sync(
         agreements=terms,
         changes=_changes(week),
         now=now,
+        answers=answers(),
     )
+
+
+def _answers_stamp() -> tuple[int, datetime | None]:
+    """Moves with every handoff answer given (the shared answers frame's size and newest answer)."""
+    given = answers()
+    newest = given.get_column("answered_at").max()
+    return given.height, newest if isinstance(newest, datetime) else None
 
 
 def week_sync(version: DataVersion, week: str) -> WeeklySync:
     """The week's numbers, judged now (to the hour, so viewers within the hour share one computation),
-    computed again when a rating is given or changed."""
+    computed again when a rating or a handoff answer is given or changed."""
     now = clock.now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    return _sync(version, week, rating_stamp(engine()), agreements(), now)
+    return _sync(version, week, rating_stamp(engine()), agreements(), now, _answers_stamp())
 
 
 def as_seen_by(sync: WeeklySync, user: CurrentUser) -> WeeklySync:
@@ -109,10 +123,23 @@ def as_seen_by(sync: WeeklySync, user: CurrentUser) -> WeeklySync:
         .otherwise(pl.lit("Another rep"))
         .alias("owner")
     )
+    others = {
+        name: pl.when(pl.col(name) == user.name)
+        .then(pl.col(name))
+        .otherwise(pl.lit("Another rep"))
+        .alias(name)
+        for name in ("owner", "answered by")
+    }
+    handoffs = replace(
+        sync.handoffs,
+        nurture=sync.handoffs.nurture.with_columns(others["owner"], others["answered by"]),
+        came_back_won=sync.handoffs.came_back_won.with_columns(others["owner"]),
+    )
     return replace(
         sync,
         breaches=sync.breaches.with_columns(hidden),
         breaches_by_owner=sync.breaches_by_owner.with_columns(hidden),
+        handoffs=handoffs,
     )
 
 
@@ -322,6 +349,34 @@ def quality_section(sync: WeeklySync, big: bool = False) -> None:
         )
 
 
+def handoff_section(sync: WeeklySync, big: bool = False) -> None:
+    """What sales sent back to marketing this week, with the reasons, and the recycled leads that came
+    back and were won."""
+    handoffs, counts = sync.handoffs, sync.handoffs.counts
+    back, returned = handoff_sentences(sync)
+    cells = st.columns(3)
+    cells[0].metric("Recycled to marketing", f"{counts.recycled:,}", help="Not now: back to marketing's "
+                    "nurture list until the date the rep gave.")  # fmt: skip
+    cells[1].metric("Rejected", f"{counts.rejected:,}", help="Never, for the reason the rep gave.")
+    came_back = "Recycled leads that became MQLs again after their date and were won this week."
+    cells[2].metric("Came back and won", f"{handoffs.came_back_won.height:,}", help=came_back)
+    if handoffs.nurture.is_empty():
+        st.info("Sales recycled and rejected no lead this week.", icon=":material/assignment_return:")
+    else:
+        st.markdown(plain(back))
+        st.dataframe(nurture_table(handoffs.nurture.head(ROWS_ON_SCREEN)), hide_index=True, width="stretch")
+        if handoffs.nurture.height > ROWS_ON_SCREEN:
+            st.caption(f"…and {handoffs.nurture.height - ROWS_ON_SCREEN:,} more in the report.")
+    st.markdown(plain(returned))
+    if not handoffs.came_back_won.is_empty():
+        st.dataframe(
+            came_back_table(handoffs.came_back_won.head(ROWS_ON_SCREEN)),
+            hide_index=True,
+            width="stretch",
+            column_config={"Amount ($)": st.column_config.NumberColumn(format="dollar")},
+        )
+
+
 def changes_section(sync: WeeklySync, big: bool = False) -> None:
     if not sync.changes:
         st.info("The MQL criteria did not change this week.", icon=":material/rule:")
@@ -373,6 +428,7 @@ SECTIONS: tuple[Section, ...] = (
     ("The funnel", funnel_section),
     ("The SLA, both sides", sla_section),
     ("Lead quality", quality_section),
+    ("Handoff answers", handoff_section),
     ("Criteria changes", changes_section),
     ("Wins to celebrate", wins_section),
 )

@@ -79,6 +79,7 @@ def test_report_command_writes_an_offline_file_and_csvs(
         "The funnel",
         "The SLA, both sides",
         "Lead quality",
+        "Handoff answers",
         "Criteria changes",
         "Wins to celebrate",
     ):

@@ -19,6 +19,7 @@ SECTIONS = (
     "The funnel",
     "The SLA, both sides",
     "Lead quality",
+    "Handoff answers",
     "Criteria changes",
     "Wins to celebrate",
     "Decisions and action items",
@@ -72,7 +73,7 @@ def test_a_manager_presents_the_week_on_a_projector(browser: Any, demo_server: s
             "() => (document.querySelector('h1')?.textContent || '').startsWith('Wins to celebrate')",
             timeout=TIMEOUT_MS,
         )
-        assert "section=5" in page.url and "present=1" in page.url  # a refresh keeps the place
+        assert "section=6" in page.url and "present=1" in page.url  # a refresh keeps the place
     finally:
         context.close()
 
