@@ -8,7 +8,9 @@ How a message is sent once:
   two senders at once take different rows; on SQLite the engine's BEGIN IMMEDIATE lets one claim at a time.
 - **Sending.** Each message is sent with no transaction open, then marked sent at once in a transaction of
   its own, and only where this sender still holds its claim. A batch stops sending well before its lease
-  ends and hands back what it did not send, so no other sender can have claimed a message it sends.
+  ends (leaving the longest a transport waits on one message) and hands back what it did not send, so no
+  other sender has claimed a message it sends; only a process frozen past its lease could (mark_sent then
+  finds the claim gone, and the run logs and counts it).
 - **Failing.** A failed send is queued again after a back-off that doubles from a minute up to a cap; the
   sixth failure (or one that no retry can mend, like an address the server refuses for good) makes the
   row `failed`, with the reason, for the Delivery page, where an admin may retry it.
@@ -16,7 +18,8 @@ How a message is sent once:
   leaves that message `sending`; after the lease another sender sends it again. SMTP has no way to close
   that window (at-least-once, for that one message per killed sender); it is kept to one message by
   marking each sent as soon as it went, and the re-send carries the same Message-ID (db/transports.py),
-  which lets a mail server or client drop it.
+  which lets a mail server or client drop it. A chat webhook that acts on a message but answers after the
+  timeout gets it again on the retry, for the same reason.
 
 At claim time the person is looked at again: a disabled account or an email without an address makes the
 row `failed` ("disabled", "no address"), never sent and never retried; so does a choice switched off
