@@ -87,6 +87,21 @@ def test_a_rep_recycles_the_linked_lead_on_a_phone_and_the_marketer_sees_it(
 
     desk = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = desk.new_page()
+    try:  # the same link on a desktop, later: the card says what was answered, beside the stars
+        _log_in(page, handoff_server, "rep", "huddle-demo")
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.goto(f"{handoff_server}/rate?lead={lead_id}")
+        page.get_by_text(re.compile(r"^Recycled to marketing on .* back to sales on ")).first.wait_for(
+            timeout=TIMEOUT_MS
+        )
+        settle(page)
+        screenshot(page, "handoff-card-desktop")
+    finally:
+        desk.close()
+
+    desk = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = desk.new_page()
     try:
         _log_in(page, handoff_server, "marketer", "huddle-demo")
         page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
