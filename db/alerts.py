@@ -278,7 +278,11 @@ def _untouched() -> list[Any]:
         col(Lead.sql_at).is_(None),
         col(Lead.opportunity_at).is_(None),
         ~exists().where(col(LeadRating.lead_id) == col(Lead.id)),
-        ~exists().where(col(LeadHandoff.lead_id) == col(Lead.id)),
+        # An answer from before this MQL moment was to an earlier round: a recycled lead that came back
+        # waits for an answer again.
+        ~exists().where(
+            col(LeadHandoff.lead_id) == col(Lead.id), col(LeadHandoff.answered_at) >= col(Lead.mql_at)
+        ),
     ]
 
 

@@ -27,6 +27,7 @@ from db.alerts import (
 from db.criteria import approve, comment, propose_version, reject
 from db.demo import seed_demo
 from db.engine import read_session, write_session
+from db.handoff import answer_handoff
 from db.importing.mapping import parse_mapping
 from db.importing.run import RunOptions, import_csv
 from db.models import (
@@ -34,6 +35,7 @@ from db.models import (
     Cadence,
     Channel,
     DataSource,
+    HandoffAnswer,
     Lead,
     LeadRating,
     OutboxMessage,
@@ -304,3 +306,33 @@ def test_ones_choices_and_a_roles_defaults_are_read_and_refused_as_services(
         assert {c.kind for c in defaults[Role.executive]} == {AlertKind.weekly_report, AlertKind.action_items}
         mine_now = {(c.kind, c.channel): c.cadence for c in my_alert_choices(session=session, actor=rita)}
         assert mine_now[(AlertKind.new_mql, Channel.email)] == Cadence.digest
+
+
+def test_a_recycled_lead_that_comes_back_is_a_new_mql_and_an_answered_one_is_not_told(
+    db_engine: Engine, mail_on: None
+) -> None:
+    ids = _people(db_engine)
+    _switch_on(db_engine, NOW - timedelta(days=10))
+    first = NOW - timedelta(days=5)
+    with write_session(db_engine) as session:
+        back = Lead(source_system="crm", external_id="R-1", created_at=first, mql_at=first, owner_id=ids["rita"],
+                    team_id=ids["east"])  # fmt: skip
+        answered = Lead(source_system="crm", external_id="A-1", created_at=NOW - timedelta(hours=3),
+                        mql_at=NOW - timedelta(hours=3), owner_id=ids["rita"], team_id=ids["east"])  # fmt: skip
+        session.add_all([back, answered])
+        session.flush()
+        back_id, answered_id = int(back.id or 0), int(answered.id or 0)
+        rita = _user(session, "rita")
+        answer_handoff(session=session, actor=rita, lead_id=back_id, answer=HandoffAnswer.recycle, reason="not now",
+                       come_back_on=(NOW - timedelta(days=1)).date(), now=first + timedelta(hours=1))  # fmt: skip
+        answer_handoff(session=session, actor=rita, lead_id=answered_id, answer=HandoffAnswer.accept, reason=None,
+                       come_back_on=None, now=NOW - timedelta(hours=2))  # fmt: skip
+    with write_session(db_engine) as session:
+        returned = session.get(Lead, back_id)
+        assert returned is not None
+        returned.mql_at = NOW - timedelta(hours=1)  # marketing's nurture brought it back
+        session.add(returned)
+    with write_session(db_engine) as session:
+        enqueue_due(session, NOW)
+    told = [(m.lead_id, m.event_key) for m in _outbox(db_engine) if m.kind == AlertKind.new_mql]
+    assert told == [(back_id, f"new_mql:{back_id}:{NOW - timedelta(hours=1):%Y%m%dT%H%M%S}")]
