@@ -14,6 +14,7 @@ from core.criteria import Criteria
 from core.feedback import top_reasons
 from core.handoff import (
     NurtureCounts,
+    answer_shares,
     came_back_and_won,
     empty_answers,
     nurture_counts,
@@ -384,6 +385,7 @@ class HandoffWeek:
     nurture: pl.DataFrame  # core.handoff.nurture_list with `owner` and `answered by` named
     counts: NurtureCounts
     came_back_won: pl.DataFrame  # lead_id, owner, amount, recycled_at, closed_at
+    by_team: pl.DataFrame  # core.handoff.answer_shares of the week's MQLs per team, with the team's name
 
 
 def _named(frame: pl.DataFrame, people: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
@@ -408,7 +410,14 @@ def handoff_week(
         came_back_won=_named(won, people, "owner_id", "owner").select(
             "lead_id", "owner", "amount", "recycled_at", "closed_at"
         ),
+        by_team=_team_names(answer_shares(answers, leads, week, by="team_id"), people),
     )
+
+
+def _team_names(shares: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    teams = people.select("team_id", "team").drop_nulls("team_id").unique("team_id")
+    named = shares.join(teams, on="team_id", how="left", maintain_order="left")
+    return named.select(pl.col("team").fill_null("(no team)"), pl.exclude("team_id", "team"))
 
 
 # ---------------------------------------------------------------- the whole meeting

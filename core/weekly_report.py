@@ -119,6 +119,29 @@ def came_back_table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def answers_by_team_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """How each team answered the week's MQLs: counts, and each answer's share of the answered."""
+    return frame.select(
+        pl.col("team").alias("Team"),
+        pl.col("mqls").alias("MQLs"),
+        pl.col("answered").alias("Answered"),
+        *(
+            _count_and_share(name).alias(title)
+            for name, title in (("accepted", "Accepted"), ("recycled", "Recycled"), ("rejected", "Rejected"))
+        ),
+    )
+
+
+def _count_and_share(name: str) -> pl.Expr:
+    """ "3 (50%)"; the count alone where nothing was answered (no share to give)."""
+    share = _percent(f"{name}_share").round(0).cast(pl.Int64)
+    return (
+        pl.when(pl.col(f"{name}_share").is_null())
+        .then(pl.col(name).cast(pl.String))
+        .otherwise(pl.format("{} ({}%)", pl.col(name), share))
+    )
+
+
 def handoff_sentences(sync: WeeklySync) -> tuple[str, str]:
     """What sales sent back to marketing this week, and the recycled leads that came back and were won."""
     counts, won = sync.handoffs.counts, sync.handoffs.came_back_won
@@ -249,6 +272,8 @@ def handoff_report(sync: WeeklySync) -> ReportSection:
         tables.append(("Recycled and rejected", nurture_table(handoffs.nurture)))
     if handoffs.came_back_won.height:
         tables.append(("Came back and won", came_back_table(handoffs.came_back_won)))
+    if handoffs.by_team.height:
+        tables.append(("Answers per team", answers_by_team_table(handoffs.by_team)))
     return ReportSection("Handoff answers", lines=handoff_sentences(sync), tables=tuple(tables))
 
 

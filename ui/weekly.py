@@ -29,7 +29,13 @@ from core.weekly import (
     week_period,
     weekly_sync,
 )
-from core.weekly_report import came_back_table, handoff_sentences, nurture_table, segments_table
+from core.weekly_report import (
+    answers_by_team_table,
+    came_back_table,
+    handoff_sentences,
+    nurture_table,
+    segments_table,
+)
 from db import clock
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
@@ -374,6 +380,12 @@ def handoff_section(sync: WeeklySync, big: bool = False) -> None:
             hide_index=True,
             width="stretch",
             column_config={"Amount ($)": st.column_config.NumberColumn(format="dollar")},
+        )
+    if not big and not handoffs.by_team.is_empty():  # the room's screen keeps to the week's leads
+        st.markdown("#### How each team answered the week's MQLs")
+        st.dataframe(answers_by_team_table(handoffs.by_team), hide_index=True, width="stretch")
+        st.caption(
+            "Each answer's share is of the MQLs answered; an MQL not answered yet counts in MQLs only."
         )
 
 

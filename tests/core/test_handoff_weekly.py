@@ -22,8 +22,15 @@ WEEK = "2026-W47"
 NOW = datetime(2026, 11, 24, 9)
 PEOPLE = pl.DataFrame(
     [
-        {"user_id": 1, "username": "ana", "name": "Ana", "role": "rep", "team_id": 5},
-        {"user_id": 2, "username": "ben", "name": "Ben", "role": "sales_manager", "team_id": 5},
+        {"user_id": 1, "username": "ana", "name": "Ana", "role": "rep", "team_id": 5, "team": "SMB"},
+        {
+            "user_id": 2,
+            "username": "ben",
+            "name": "Ben",
+            "role": "sales_manager",
+            "team_id": 5,
+            "team": "SMB",
+        },
     ],
     schema=PEOPLE_SCHEMA,
 )
@@ -59,6 +66,11 @@ def test_the_weeks_handoffs_name_the_owner_and_who_answered() -> None:
         (1, "waiting", "No budget yet", "Ana", "Ana"),
     ]
     assert week.counts == NurtureCounts(recycled=1, waiting=1, due_back=0, rejected=1)
+    # The week's MQLs are leads 1 and 2 (lead 3 became one again the week before): both answered.
+    assert week.by_team.select("team", "mqls", "answered", "accepted", "recycled", "rejected").rows() == [
+        ("SMB", 2, 2, 0, 1, 1)
+    ]
+    assert week.by_team.select("accepted_share", "recycled_share", "rejected_share").row(0) == (0.0, 0.5, 0.5)
     assert week.came_back_won.rows() == [(3, "Ana", 900.0, d("2026-10-01 09:00"), d("2026-11-19 15:00"))]
 
 
@@ -79,11 +91,13 @@ def test_the_weekly_sync_counts_the_answer_as_the_first_touch_and_reports_the_ha
     )
     section = handoff_report(sync)
     assert section.title == "Handoff answers"
-    (name, table), (won_name, won) = section.tables
-    assert (name, won_name) == ("Recycled and rejected", "Came back and won")
+    (name, table), (won_name, won), (team_name, teams) = section.tables
+    assert (name, won_name, team_name) == ("Recycled and rejected", "Came back and won", "Answers per team")
+    assert teams.rows() == [("SMB", 2, 2, "0 (0%)", "1 (50%)", "1 (50%)")]
     assert table.columns == ["Lead", "Answer", "Reason", "Back to sales on", "Owner", "Answered by",
                              "Answered at (UTC)"]  # fmt: skip
     assert table["Answer"].to_list() == ["Rejected", "Recycled, waiting"]
     assert won["Lead"].to_list() == ["3"]
-    assert handoff_report(without).tables == ()
+    ((title, none_answered),) = handoff_report(without).tables
+    assert (title, none_answered.rows()) == ("Answers per team", [("SMB", 2, 0, "0", "0", "0")])
     assert handoff_sentences(without)[1] == "No recycled lead came back and was won this week."

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from core.weekly import last_complete_week, week_period
 from db import clock
-from db.engine import make_engine, write_session
+from db.engine import make_engine, read_session, write_session
 from db.handoff import answer_handoff
 from db.models import HandoffAnswer, Lead, User
 from tests.pages.conftest import logged_in_app
@@ -78,6 +79,19 @@ def test_the_manager_sees_the_weeks_recycled_and_rejected_with_reasons(fresh_app
     table = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
     assert sorted(table["Reason"]) == ["Competitor", "Not the right time"]
     assert rep_name in set(table["Owner"])
+    assert "#### How each team answered the week's MQLs" in [m.value for m in at.markdown]
+    teams = next(d.value for d in at.dataframe if "Accepted" in d.value.columns)
+    assert list(teams.columns) == ["Team", "MQLs", "Answered", "Accepted", "Recycled", "Rejected"]
+    week = week_period(last_complete_week(clock.today()))
+    assert week.start is not None and week.end is not None
+    with read_session(make_engine(fresh_app_env)) as session:
+        mqls = session.exec(
+            select(func.count()).where(
+                col(Lead.mql_at) >= datetime.combine(week.start, time(), UTC),
+                col(Lead.mql_at) < datetime.combine(week.end, time(), UTC),
+            )
+        ).one()
+    assert teams["MQLs"].sum() == mqls, "each of the week's MQLs counted under its team"
 
 
 def test_a_rep_sees_their_colleagues_as_another_rep(fresh_app_env: str) -> None:
