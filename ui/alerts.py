@@ -27,9 +27,10 @@ NOT_SET_UP = {
     Channel.email: "Email is not set up on this server — ask your admin.",
     Channel.chat: "Chat is not set up on this server — ask your admin.",
 }
+# What an admin is told instead: they are the one to ask.
 HOW_TO_SET_UP = {
-    Channel.email: "Email needs HUDDLE_SMTP_HOST (and HUDDLE_MAIL_FROM) in the server's settings.",
-    Channel.chat: "Chat needs HUDDLE_CHAT_WEBHOOK_URL in the server's settings.",
+    Channel.email: "Email is not set up on this server: it needs HUDDLE_SMTP_HOST and HUDDLE_MAIL_FROM.",
+    Channel.chat: "Chat is not set up on this server: it needs HUDDLE_CHAT_WEBHOOK_URL.",
 }
 CADENCE_LABELS = {Cadence.instant: "At once", Cadence.digest: "Daily digest"}
 FLASH_KEY = "alerts_flash"
@@ -99,13 +100,11 @@ def _cell(choice: AlertChoice, save: Save, key: str) -> None:
         value=choice.enabled and choice.set_up,
         key=toggle_key,
         disabled=not choice.set_up,
-        help=None if choice.set_up else NOT_SET_UP[choice.channel],
+        help=None if choice.set_up else NOT_SET_UP[choice.channel],  # on each switch too
         on_change=_changed,
         args=args,
     )
-    if not choice.set_up:
-        st.caption(NOT_SET_UP[choice.channel])
-    elif len(choice.cadences) > 1:
+    if choice.set_up and len(choice.cadences) > 1:
         st.selectbox(
             "How often",
             list(choice.cadences),
@@ -131,17 +130,15 @@ def choice_grid(choices: list[AlertChoice], save: Save, key: str) -> None:
 
 
 def _set_up_notice(choices: list[AlertChoice], *, admin: bool) -> None:
+    """Once above the switches: which channel this server cannot send on (for an admin, what it needs)."""
     missing = sorted({c.channel for c in choices if not c.set_up})
-    if not missing:
-        return
     if len(missing) == len(Channel):
         st.info(
             "Alerts are not set up on this server yet: no email and no chat — ask your admin.",
             icon=":material/notifications_off:",
         )
-    if admin:
-        for channel in missing:
-            st.caption(HOW_TO_SET_UP[channel])
+    for channel in missing:
+        st.caption(HOW_TO_SET_UP[channel] if admin else NOT_SET_UP[channel])
 
 
 def alerts_section(user: CurrentUser) -> None:

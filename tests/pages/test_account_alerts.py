@@ -15,7 +15,7 @@ from db.engine import make_engine, read_session
 from db.models import AlertDefault, AlertKind, AlertPreference, AuditLog, Cadence, Channel, Role, User
 from db.settings import get_settings
 from tests.pages.conftest import logged_in_app
-from ui.alerts import NOT_SET_UP
+from ui.alerts import HOW_TO_SET_UP, NOT_SET_UP
 
 # What each demo account is offered, in order.
 OFFERED = {
@@ -67,7 +67,9 @@ def test_each_role_is_offered_its_own_kinds_on_both_channels(mail_set_up: str, u
     for kind in OFFERED[username]:
         assert at.toggle(key=f"mine_{kind}_email_on").disabled is False
         assert at.toggle(key=f"mine_{kind}_chat_on").disabled is True  # no webhook on this server
-    assert NOT_SET_UP[Channel.chat] in [c.value for c in at.caption]
+    notice = (HOW_TO_SET_UP if username == "admin" else NOT_SET_UP)[Channel.chat]
+    assert notice in [c.value for c in at.caption]
+    assert at.toggle(key=f"mine_{OFFERED[username][0]}_chat_on").help == NOT_SET_UP[Channel.chat]
     markdown = [m.value for m in at.markdown]
     assert all(KIND_LABELS[kind] in markdown for kind in OFFERED[username])
     assert ("Alert defaults" in [h.value for h in at.subheader]) == (username == "admin")
