@@ -13,9 +13,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from core.periods import Period
+from core.sla import Agreements, Terms, follow_ups
 from db.access import OPERATOR, AccessDenied
 from db.engine import read_session, write_session
-from db.frames import load_answers
+from db.feedback import load_rating_rows
+from db.frames import load_answers, load_leads
 from db.handoff import HandoffRefused, answer_handoff, lead_handoff
 from db.models import (
     AuditLog,
@@ -235,3 +238,24 @@ def test_two_tabs_answering_at_once_leave_one_current_answer(
     assert _counts(db_engine) == ((1, 0) if same else (1, 1))
     handoff = lead_handoff(db_engine, lead_id=ids["mql"])
     assert handoff is not None and handoff.first_answered_at == NOW
+
+
+def test_the_loaded_answers_are_the_first_touch_for_speed_to_lead(db_engine: Engine) -> None:
+    # The MQL arrived Monday 07:00; recycled at 09:00 (2 working hours), changed to a reject at 12:00.
+    ids = _company(db_engine)
+    _answer(db_engine, ids["rep0"], ids["mql"], HandoffAnswer.recycle, "Not the right time", LATER)
+    _answer(
+        db_engine, ids["rep0"], ids["mql"], HandoffAnswer.reject, "Competitor", now=NOW + timedelta(hours=3)
+    )
+    week = Period(NOW.date(), NOW.date() + timedelta(days=7), "the week")
+    follow = follow_ups(
+        load_leads(db_engine),
+        load_rating_rows(db_engine),
+        week,
+        as_of=(NOW + timedelta(days=1)).replace(tzinfo=None),
+        agreements=Agreements(company=Terms(follow_up_hours=4)),
+        answers=load_answers(db_engine),
+    )
+    assert follow.select("id", "touched_at", "hours", "in_time").rows() == [
+        (ids["mql"], NOW.replace(tzinfo=None), 2.0, True)
+    ]
