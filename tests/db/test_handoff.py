@@ -160,9 +160,13 @@ def test_who_may_answer_a_reps_mql(db_engine: Engine, who: str, allowed: bool) -
         _answer(db_engine, ids[who], ids["mql"], HandoffAnswer.accept)
         assert _counts(db_engine) == (1, 0)
         return
-    with pytest.raises(AccessDenied):
+    with pytest.raises(AccessDenied) as refused:
         _answer(db_engine, ids[who], ids["mql"], HandoffAnswer.accept)
     assert _counts(db_engine) == (0, 0)
+    if who != "marketer":  # a role that answers handoffs, on a lead that is not theirs: told so
+        assert str(refused.value).startswith("This lead is not yours to answer")
+    else:
+        assert str(refused.value) == "Your role (marketer) may not answer an MQL's handoff."
     with read_session(db_engine) as session:
         denied = session.exec(select(AuditLog).where(AuditLog.outcome == "denied")).all()
         assert [(d.action, d.object_id, d.actor_id) for d in denied] == [

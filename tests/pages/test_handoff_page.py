@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from db import clock
-from db.engine import make_engine, read_session
+from db.engine import make_engine, read_session, write_session
 from db.feedback import owners_for
 from db.models import HandoffAnswer, Lead, LeadHandoff, LeadHandoffHistory, User
 from tests.pages.conftest import logged_in_app
@@ -177,3 +177,22 @@ def test_a_manager_rejects_a_team_leads_handoff_from_a_link(own_db: str) -> None
     assert current is not None and (current.answer, current.reason, current.rep_id) == (
         HandoffAnswer.reject, "Duplicate", boss)  # fmt: skip
     assert any(t.value.startswith("Rejected on ") and "reason: Duplicate" in t.value for t in at.text)
+
+
+def test_a_lead_handed_to_someone_else_meanwhile_is_not_answered_and_says_why(own_db: str) -> None:
+    engine = make_engine(own_db)
+    _set_grace(own_db, 60)
+    lead = _queue(engine, "rep").leads[0]
+    at = _page("rep", lead=str(lead.id))
+    _no_trouble(at)
+    with write_session(engine) as session:  # reassigned in the CRM while the card was open
+        row = session.get(Lead, lead.id)
+        assert row is not None
+        row.owner_id = session.exec(select(User.id).where(User.username == "manager")).one()
+        session.add(row)
+    _button(at, f"link_{lead.id}_accept").click().run()  # type: ignore[attr-defined]
+    assert not at.exception, at.exception
+    # The card is gone on the rerun the click makes, so nothing is answered, and the rep is told why.
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("The lead your link names is not an MQL of yours to rate and answer")
+    assert _handoff(engine, lead.id) == (None, 0)
