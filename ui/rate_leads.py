@@ -252,17 +252,20 @@ def reason_form(
     common = RECYCLE_REASONS if recycle else REJECT_REASONS
     same = current is not None and current.answer == answer
     with st.form(key=f"{key}_{answer.value}_form", border=True):
-        given = current.reason if same and current and current.reason in common else None
-        picked = st.pills("Reason", list(common), selection_mode="single", default=given,
+        reason = current.reason if same and current else None
+        offered = reason if reason in common else None
+        picked = st.pills("Reason", list(common), selection_mode="single", default=offered,
                           key=f"{key}_{answer.value}_reason")  # fmt: skip
-        typed = st.text_input("Or in your own words", max_chars=MAX_REASON, key=f"{key}_{answer.value}_other")
+        typed = st.text_input("Or in your own words", value="" if offered else reason or "",
+                              max_chars=MAX_REASON, key=f"{key}_{answer.value}_other")  # fmt: skip
         back = None
         if recycle:
             today = clock.today()
-            default = current.come_back_on if same and current and current.come_back_on else None
+            # The date given before, while it is still ahead; a date that has come is no default.
+            earlier = current.come_back_on if same and current else None
             back = st.date_input(
                 "Comes back to sales on",
-                value=default or today + timedelta(days=COME_BACK_DAYS),
+                value=earlier if earlier and earlier > today else today + timedelta(days=COME_BACK_DAYS),
                 min_value=today + timedelta(days=1),
                 key=f"{key}_{answer.value}_back",
             )

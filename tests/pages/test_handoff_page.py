@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from db import clock
 from db.engine import make_engine, read_session, write_session
 from db.feedback import owners_for
+from db.handoff import answer_handoff
 from db.models import HandoffAnswer, Lead, LeadHandoff, LeadHandoffHistory, User
 from tests.pages.conftest import logged_in_app
 from tests.pages.test_rate_leads_page import _queue, _set_grace, own_db
@@ -196,3 +197,35 @@ def test_a_lead_handed_to_someone_else_meanwhile_is_not_answered_and_says_why(ow
     (warning,) = [w.value for w in at.warning]
     assert warning.startswith("The lead your link names is not an MQL of yours to rate and answer")
     assert _handoff(engine, lead.id) == (None, 0)
+
+
+def test_changing_an_answer_offers_what_was_given_while_it_still_holds(own_db: str) -> None:
+    """A recycle given 40 days ago whose date has come: opening Recycle again offers a month from today
+    (not the past date); a reject in the rep's own words comes back in the words box."""
+    engine = make_engine(own_db)
+    _set_grace(own_db, 60)
+    first, second = _queue(engine, "rep").leads[:2]
+    long_ago = clock.now() - timedelta(days=40)
+    with write_session(engine) as session:
+        rep = session.exec(select(User).where(User.username == "rep")).one()
+        answer_handoff(
+            session=session,
+            actor=rep,
+            lead_id=first.id,
+            answer=HandoffAnswer.recycle,
+            reason="Not the right time",
+            come_back_on=long_ago.date() + timedelta(days=30),
+            now=long_ago,
+        )
+        answer_handoff(session=session, actor=rep, lead_id=second.id, answer=HandoffAnswer.reject,
+                       reason="Works for a competitor", come_back_on=None, now=clock.now())  # fmt: skip
+    at = _page("rep", lead=str(second.id))
+    _no_trouble(at)
+    _button(at, f"rate_{first.id}_recycle").click().run()  # type: ignore[attr-defined]
+    _no_trouble(at)
+    assert at.date_input(key=f"rate_{first.id}_recycle_back").value == clock.today() + timedelta(days=30)
+    assert at.pills(key=f"rate_{first.id}_recycle_reason").value == "Not the right time"
+    _button(at, f"link_{second.id}_reject").click().run()  # type: ignore[attr-defined]
+    _no_trouble(at)
+    assert at.text_input(key=f"link_{second.id}_reject_other").value == "Works for a competitor"
+    assert at.pills(key=f"link_{second.id}_reject_reason").value is None
