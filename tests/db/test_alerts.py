@@ -352,3 +352,26 @@ def test_an_import_pays_nothing_for_new_mqls_while_alerts_are_off_or_nobody_hear
     _choose(db_engine, "rita", AlertKind.new_mql, Channel.email, False)
     nobody = _statements(db_engine, lambda s: new_mqls(s, None, NOW))
     assert not any("FROM leads" in q for q in nobody), nobody
+
+
+def test_a_chat_alert_carries_the_webhook_body_and_no_address(
+    db_engine: Engine, mail_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUDDLE_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    get_settings.cache_clear()
+    ids = _company(db_engine)
+    _due(db_engine, NOW - timedelta(hours=2))
+    _choose(db_engine, "noel", AlertKind.new_mql, Channel.chat, True)  # no address: chat still reaches him
+    lead = _mql(
+        db_engine, "C-1", NOW - timedelta(minutes=5), ids["noel"], ids["east"], campaign="<!channel> & co"
+    )
+    with write_session(db_engine) as session:
+        assert new_mqls(session, [lead], NOW) == 1
+    (message,) = _outbox(db_engine)
+    assert (message.channel, message.recipient, message.user_id) == (Channel.chat, None, ids["noel"])
+    chat = message.chat or {}
+    assert "&lt;!channel&gt; &amp; co" in chat["text"] and "<!channel>" not in chat["text"]
+    assert (
+        f"<https://huddle.example.com/rate?lead={lead}|Open it in Huddle>"
+        in chat["blocks"][1]["elements"][0]["text"]
+    )
