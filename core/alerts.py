@@ -232,9 +232,7 @@ def _html_bullet(bullet: Bullet) -> str:
     return f'<li><a href="{html.escape(bullet.url, quote=True)}">{html_value(bullet.text)}</a></li>'
 
 
-def _html_part(
-    heading: str, facts: Sequence[Fact], bullets: Sequence[Bullet], links: Sequence[Link], extra_html: str
-) -> str:
+def _html_part(heading: str, facts: Sequence[Fact], bullets: Sequence[Bullet], links: Sequence[Link]) -> str:
     rows = "".join(
         f"<p><strong>{html.escape(f.label)}:</strong> {html_value(f.value)}</p>"
         if f.label
@@ -248,7 +246,7 @@ def _html_part(
     )
     return (
         '<!doctype html><html><body style="font-family: sans-serif">'
-        f"<h2>{html.escape(heading)}</h2>{rows}{items}{extra_html}{anchors}</body></html>"
+        f"<h2>{html.escape(heading)}</h2>{rows}{items}{anchors}</body></html>"
     )
 
 
@@ -285,7 +283,6 @@ def compose(
     base_url: str,
     bullets: Sequence[str | Bullet] = (),
     links: Sequence[Link] = (),
-    extra_html: str = "",
 ) -> Message:
     """One message in all three forms, ending with the link to change one's alerts. `subject` and
     `heading` may hold data values: they are made one plain line (and escaped for HTML and chat)."""
@@ -295,7 +292,7 @@ def compose(
     return Message(
         subject=defused(subject)[:300],
         text=_text_part(title, facts, items, every_link),
-        html=_html_part(title, facts, items, every_link, extra_html),
+        html=_html_part(title, facts, items, every_link),
         chat=_chat_part(title, facts, items, every_link),
     )
 
