@@ -127,7 +127,8 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
         "speed_to_lead",
         "Speed to lead",
         "Working hours (Monday to Friday, UTC) from MQL to the first sales touch: a logged activity, the "
-        "first rating, or a stage sales sets (SQL, opportunity). Shown as the median over the touched MQLs "
+        "first rating, the rep's first answer to the handoff (accept, recycle or reject), or a stage sales "
+        "sets (SQL, opportunity). Shown as the median over the touched MQLs "
         "and the share followed up within the agreed hours, of the MQLs that can be judged: touched, or "
         "untouched past the agreed hours. A week is judged as it stood at the end of the next Monday.",
     ),
@@ -136,6 +137,26 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
         "Breach",
         "An MQL that waited longer than the agreed working hours for its first touch: touched late, or "
         "not touched yet. Listed by the lead's owner.",
+    ),
+    (
+        "handoff_answer",
+        "Handoff answer",
+        "A rep's answer to an MQL handed to them: accepted (I am working it), recycled to marketing (not "
+        "now: a reason and a date to come back) or rejected (never: a reason). One answer is current per "
+        "lead, earlier ones are kept with who gave them and when. Answer shares are of the answered MQLs.",
+    ),
+    (
+        "back_to_marketing",
+        "Back to marketing",
+        "Leads whose current answer is recycle or reject, answered in the period, with the reason. A "
+        "recycled lead is waiting until its come-back date, then due back.",
+    ),
+    (
+        "came_back",
+        "Came back",
+        "A recycled lead whose come-back date has been reached and that is an MQL again: its MQL moment, "
+        "as the CRM export or a re-score gives it, is later than the recycle answer. Came back and won: "
+        "those whose deal was won.",
     ),
     (
         "mql_acceptance",
