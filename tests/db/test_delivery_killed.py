@@ -161,3 +161,21 @@ def test_two_sender_processes_at_once_deliver_each_message_exactly_once(
         assert _statuses(engine) == Counter({OutboxStatus.sent: 200})
     finally:
         engine.dispose()
+
+
+def test_serve_stops_cleanly_on_sigterm_as_systemd_stops_it(
+    db_url: str, slow_smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = slow_smtp
+    engine = make_engine(db_url)
+    try:
+        queue_messages(engine, add_person(engine, "kim"), 5)
+        serving = _notify(_environment(db_url, port), "--serve", "--interval", "60")
+        sink.wait_for(5, timeout=120)
+        serving.send_signal(signal.SIGTERM)
+        out, err = serving.communicate(timeout=60)
+        assert serving.returncode == 0, err.decode()
+        assert out.decode().strip().endswith("stopped")
+        assert _statuses(engine) == Counter({OutboxStatus.sent: 5})
+    finally:
+        engine.dispose()
