@@ -13,7 +13,8 @@ How a message is sent once:
   finds the claim gone, and the run logs and counts it).
 - **Failing.** A failed send is queued again after a back-off that doubles from a minute up to a cap; the
   sixth failure (or one that no retry can mend, like an address the server refuses for good) makes the
-  row `failed`, with the reason, for the Delivery page, where an admin may retry it.
+  row `failed`, with the reason, for the Delivery page, where an admin may retry it. A claim that ran out
+  (its sender stopped) counts as an attempt too.
 - **The one gap.** A sender killed after its mail server accepted a message and before it marked it sent
   leaves that message `sending`; after the lease another sender sends it again. SMTP has no way to close
   that window (at-least-once, for that one message per killed sender); it is kept to one message by
@@ -63,6 +64,7 @@ SEND_MARGIN = timedelta(seconds=30)
 DISABLED = "disabled"
 NO_ADDRESS = "no address"
 OPTED_OUT = "opted out"
+SENDER_STOPPED = "the sender stopped while it held this message"
 MAX_ERROR = 1000
 
 
@@ -98,6 +100,8 @@ def _undeliverable_reason(
         return NO_ADDRESS
     if (row.user_id, row.channel, row.kind) not in wanted:
         return OPTED_OUT
+    if row.attempts >= MAX_ATTEMPTS:
+        return f"{row.last_error or 'failed'} ({row.attempts} attempts)"
     return None
 
 
@@ -155,6 +159,13 @@ def claim_due(
     ids = [int(i) for i in session.exec(picking).all() if i is not None]
     if not ids:
         return Claimed([])
+    # A claim that ran out counts as an attempt: a message that stops every sender that tries it (one too
+    # big for the process, say) is given up after the last one instead of stopping senders forever.
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.sending)
+        .values(attempts=col(OutboxMessage.attempts) + 1, last_error=SENDER_STOPPED)
+    )
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids))

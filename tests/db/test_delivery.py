@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from db.delivery import (
+    LEASE,
     MAX_ATTEMPTS,
     DeliveryRun,
     backoff,
@@ -267,7 +268,22 @@ def test_a_claim_that_ran_out_is_taken_over_and_only_the_new_holder_may_mark_the
         assert mark_sent(session, message_id=first.id, sender="a", now=NOW) is False
         assert mark_sent(session, message_id=again.id, sender="b", now=NOW + timedelta(minutes=2)) is True
     (row,) = _rows(db_engine)
-    assert (row.status, row.sent_at) == (OutboxStatus.sent, NOW + timedelta(minutes=2))
+    assert (row.status, row.sent_at, row.attempts) == (OutboxStatus.sent, NOW + timedelta(minutes=2), 1)
+
+
+def test_a_message_whose_senders_all_stopped_while_holding_it_is_given_up_after_the_last_attempt(
+    db_engine: Engine, email_on: Settings
+) -> None:
+    queue_messages(db_engine, add_person(db_engine, "kim"), 1)
+    moment = NOW
+    for _ in range(MAX_ATTEMPTS + 1):  # each sender claims it and is killed before it finishes
+        with write_session(db_engine) as session:
+            claimed = claim_due(session, sender=new_sender_id(), now=moment, channels=[Channel.email])
+        moment += LEASE + timedelta(seconds=1)
+    (row,) = _rows(db_engine)
+    assert (claimed.picked, claimed.messages, claimed.given_up) == (1, [], 1)
+    assert row.status is OutboxStatus.failed
+    assert row.last_error == f"the sender stopped while it held this message ({MAX_ATTEMPTS} attempts)"
 
 
 def test_a_batch_hands_back_what_it_cannot_send_before_its_lease_ends(
