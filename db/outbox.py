@@ -15,7 +15,8 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from db.models import AlertKind, Channel, OutboxMessage, OutboxStatus, utcnow
+from db import clock
+from db.models import AlertKind, Channel, OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ def enqueue(
         "chat": message.chat,
         "status": OutboxStatus.queued,
         "attempts": 0,
-        "next_attempt_at": due_at or utcnow(),
-        "created_at": utcnow(),
+        # Huddle's clock, not the wall's: on a pinned demo day a message must fall due on that day.
+        "next_attempt_at": due_at or clock.now(),
+        "created_at": clock.now(),
     }
     dialect = session.get_bind().dialect.name
     table = OutboxMessage.__table__  # type: ignore[attr-defined]

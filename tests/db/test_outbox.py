@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from db import clock
 from db.engine import read_session, write_session
 from db.models import AlertKind, Channel, OutboxMessage, OutboxStatus, Role, User
 from db.outbox import Message, enqueue
@@ -46,6 +47,8 @@ def test_the_same_event_for_the_same_person_and_channel_is_one_message(db_engine
         (Channel.chat, OutboxStatus.queued, 0, None),
         (Channel.email, OutboxStatus.queued, 0, "kim@example.com"),
     ]
+    # Due on Huddle's day (the run's pinned one), not the wall clock's: senders compare with clock.now().
+    assert {r.next_attempt_at.date() for r in rows} == {clock.today()}
 
 
 def test_a_message_enqueued_with_an_event_that_is_rolled_back_is_gone_with_it(db_engine: Engine) -> None:
