@@ -1,24 +1,31 @@
 """The alert in Chromium and over a real SMTP socket: a rep switches on mail for new MQLs on My account,
-an MQL is made for them, `notify` delivers it to the test's SMTP server, and the link in the mail opens
-that lead's card after login. (Answering it from there is tests/e2e/test_handoff_browser.py.)"""
+an MQL is made for them, `notify` delivers it to the test's SMTP server, the link in the mail opens that
+lead's card after login, the rep recycles it there with a reason, and the marketer finds it on the Funnel's
+nurture list: issue 13's proof in one flow. (The phone version of the answer is test_handoff_browser.py.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
+from db import clock
+from db.access import OPERATOR
 from db.alerts import enqueue_due, set_my_alert
 from db.engine import make_engine, read_session, write_session
-from db.models import AlertKind, AlertPreference, Cadence, Channel, Lead, User
+from db.importing.mapping import parse_mapping
+from db.importing.run import RunOptions, import_csv
+from db.models import AlertKind, AlertPreference, Cadence, Channel, HandoffAnswer, Lead, LeadHandoff, User
 from db.notify import run_once
 from db.settings import get_settings
 from tests.db.mail_servers import SmtpSink, smtp_server
-from tests.e2e.conftest import screenshot, settle, streamlit_server
+from tests.e2e.conftest import readme_picture, screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 from tests.e2e.test_rate_leads_browser import copy_with_grace
 
@@ -49,7 +56,51 @@ def _rep_mail_on(url: str) -> bool:
         return row is not None and row.enabled
 
 
-def test_a_rep_switches_on_new_mql_mail_and_the_mails_link_opens_that_lead(
+REASON = "No budget yet"
+MAPPING = parse_mapping(
+    '[source]\nname = "crm"\n[columns]\nexternal_id = "id"\ncreated_date = "created"\nmql_date = "mql"\n'
+    'owner = "owner"\nsource = "source"\ncampaign = "campaign"\n[attributes]\n"company" = "company"\n'
+)
+
+
+def _recycle(page: Any) -> None:
+    """On the card the link opened: Recycle to marketing, a common reason, the default come-back date."""
+    page.get_by_role("button", name="Recycle to marketing").first.click()
+    settle(page)
+    page.get_by_text("Comes back to sales on").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("radio", name=REASON).click()
+    page.get_by_test_id("stFormSubmitButton").filter(has_text="Recycle to marketing").click()
+    settle(page)
+    page.get_by_text(re.compile(rf"^Recycled to marketing on .* reason: {REASON}")).first.wait_for(
+        timeout=TIMEOUT_MS
+    )
+
+
+def _answer(engine: Engine, lead_id: int) -> LeadHandoff | None:
+    with read_session(engine) as session:
+        return session.exec(select(LeadHandoff).where(LeadHandoff.lead_id == lead_id)).first()
+
+
+def _marketer_sees_it_back(browser: Any, base: str) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _log_in(page, base, "marketer", "huddle-demo")
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.goto(f"{base}/funnel")
+        heading = page.get_by_role("heading", name="Back to marketing")
+        heading.wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        heading.scroll_into_view_if_needed()
+        page.get_by_text(re.compile(r"1 recycled")).first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(REASON).first.wait_for(state="attached", timeout=TIMEOUT_MS)  # a canvas grid cell
+    finally:
+        screenshot(page, "alerts-marketer-nurture-list")
+        context.close()
+
+
+def test_new_mql_mail_links_to_the_card_where_the_rep_recycles_it_and_the_marketer_sees_it_back(
     browser: Any, demo_database: str, tmp_path: Path, mail_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = copy_with_grace(demo_database, tmp_path, 60)
@@ -58,7 +109,7 @@ def test_a_rep_switches_on_new_mql_mail_and_the_mails_link_opens_that_lead(
         rep = session.exec(select(User).where(User.username == "rep")).one()
         set_my_alert(session=session, actor=rep, kind=AlertKind.new_mql, channel=Channel.email, enabled=False,
                      cadence=Cadence.instant)  # fmt: skip
-        rep_id, rep_team, rep_address = int(rep.id or 0), rep.team_id, rep.email
+        rep_address = rep.email
     with streamlit_server(url) as base:
         monkeypatch.setenv("HUDDLE_BASE_URL", base)
         get_settings.cache_clear()
@@ -81,19 +132,28 @@ def test_a_rep_switches_on_new_mql_mail_and_the_mails_link_opens_that_lead(
             assert _rep_mail_on(url), "the switch saved the choice"
             settle(page)
             assert page.locator(".st-key-mine_new_mql_email_how input").is_enabled()  # now it may be a digest
-            screenshot(page, "alerts-account-rep")
+            readme_picture(screenshot(page, "alerts-account-rep"), "account-alerts.png")
 
-            switched_on = datetime.now(UTC)
+            # The start of the server's day (the run's pinned one): the server's own clock, in another
+            # process, must see the rep's answer after this MQL moment, as it would in real life.
+            switched_on = datetime.combine(clock.today(), time(0, 0, 1), tzinfo=UTC)
             with write_session(engine) as session:
                 enqueue_due(session, switched_on)  # alerts on from now: the demo's MQLs are history
-                lead = Lead(source_system="demo", external_id="alert-1", created_at=switched_on,
-                            mql_at=switched_on + timedelta(seconds=1), owner_id=rep_id, team_id=rep_team,
-                            source="paid_search", campaign="<b>Winter</b>", attributes={"company": "Mailed Co"})  # fmt: skip
-                session.add(lead)
-                session.flush()
-                lead_id = int(lead.id or 0)
-            run = run_once(engine, get_settings(), clock=lambda: switched_on + timedelta(minutes=1))
-            assert run.enqueued == 1, run.describe()
+            # The MQL arrives as a team's would: an import, which tells its owner in its own transaction.
+            mql_at = switched_on + timedelta(seconds=4)
+            export = (
+                "id,created,mql,owner,source,campaign,company\n"
+                f"alert-1,{mql_at:%Y-%m-%dT%H:%M:%S},{mql_at:%Y-%m-%dT%H:%M:%S},rep,paid_search,<b>Winter</b>,"
+                "Mailed Co\n"
+            ).encode()
+            result = import_csv(
+                engine, export, MAPPING, file_name="new.csv", options=RunOptions(actor=OPERATOR)
+            )
+            assert result.ok, result.describe()
+            with read_session(engine) as session:
+                lead_id = int(session.exec(select(Lead.id).where(Lead.external_id == "alert-1")).one() or 0)
+            run = run_once(engine, get_settings(), clock=clock.now)
+            assert (run.enqueued, run.delivery.sent) == (0, 1), run.describe()  # the import enqueued it
             mail_server.wait_for(1)
             (arrived,) = mail_server.arrived
             assert arrived.recipients == [rep_address]
@@ -118,9 +178,14 @@ def test_a_rep_switches_on_new_mql_mail_and_the_mails_link_opens_that_lead(
                 mail_page.get_by_role("heading", name="Mailed Co").first.wait_for(timeout=TIMEOUT_MS)
                 settle(mail_page)
                 assert f"lead={lead_id}" in mail_page.url
-                screenshot(mail_page, "alerts-mail-link-opens-lead")
+                shot = screenshot(mail_page, "alerts-mail-link-opens-lead")
+                readme_picture(shot, "alert-link-card.png")
+                _recycle(mail_page)
             finally:
                 fresh.close()
+            answer = _answer(engine, lead_id)
+            assert answer is not None and (answer.answer, answer.reason) == (HandoffAnswer.recycle, REASON)
+            _marketer_sees_it_back(browser, base)
         finally:
             context.close()
     engine.dispose()
