@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.criteria import Rule
+from db import clock
 from db.access import OPERATOR
 from db.action_items import add_item, close_item
 from db.alerts import (
@@ -162,12 +163,12 @@ MAPPING = parse_mapping(
 
 
 def test_an_import_tells_the_owners_of_its_new_mqls_in_its_own_transaction(
-    db_engine: Engine, mail_on: None, monkeypatch: pytest.MonkeyPatch
+    db_engine: Engine, mail_on: None
 ) -> None:
     ids = _people(db_engine)
-    today = date.today()
-    monkeypatch.setattr("db.clock.now", lambda: datetime.now(UTC))
-    _switch_on(db_engine, datetime.now(UTC) - timedelta(days=3))
+    now = clock.now()  # the import tells on this clock too: the run's pinned day
+    today = now.date()
+    _switch_on(db_engine, now - timedelta(days=3))
     old = (today - timedelta(days=40)).isoformat()
     csv = (
         f"id,created,mql,owner\nN-1,{today},{today},rita\nO-1,{old},{old},rita\nX-1,{today},,rita\n".encode()
