@@ -88,7 +88,7 @@ def _marketer_sees_it_back(browser: Any, base: str) -> None:
         _log_in(page, base, "marketer", "huddle-demo")
         page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
         settle(page)
-        page.goto(f"{base}/funnel")
+        page.goto(f"{base}/funnel?period=this_month")  # holds today on any day
         heading = page.get_by_role("heading", name="Back to marketing")
         heading.wait_for(timeout=TIMEOUT_MS)
         settle(page)

@@ -18,6 +18,9 @@ from tests.pages.conftest import logged_in_app
 
 
 def _funnel(username: str, **params: str) -> AppTest:
+    """The Funnel on *This month*, which holds today's answers on any day (in a month's first six days the
+    page opens on last month)."""
+    params = {"period": "this_month", **params}
     at = logged_in_app(username).run()
     at.switch_page("screens/funnel.py")
     at.query_params.update(params)
