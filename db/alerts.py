@@ -22,12 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from core import alerts as core
-from core.criteria import Rule
 from core.sla import Terms, marketing_side
 from core.weekly import last_complete_week, week_period
 from db import audit
 from db.access import Action, Actor, authorize, person
 from db.engine import WRITE_OPTION
+from db.feedback import scored_by
 from db.models import (
     ActionItem,
     AlertDefault,
@@ -36,7 +36,6 @@ from db.models import (
     AlertState,
     Cadence,
     Channel,
-    CriteriaRule,
     CriteriaVersion,
     DigestItem,
     Lead,
@@ -237,15 +236,7 @@ def tell(
 
 def lead_facts(session: Session, leads: Sequence[Lead]) -> dict[int, core.LeadFacts]:
     """The leads as a message tells them: owner by name, where from, the rules that made them MQLs."""
-    versions = {r.criteria_version_id for r in leads if r.criteria_version_id is not None}
-    rules = {
-        int(r.id or 0): Rule(r.attribute, r.operator, r.value, r.points, rule_id=r.id)
-        for r in session.exec(select(CriteriaRule).where(col(CriteriaRule.version_id).in_(versions))).all()
-    }
-    thresholds = {
-        int(v.id or 0): v.threshold
-        for v in session.exec(select(CriteriaVersion).where(col(CriteriaVersion.id).in_(versions))).all()
-    }
+    rules, thresholds = scored_by(session, leads)
     owner_ids = {r.owner_id for r in leads if r.owner_id is not None}
     names = {
         int(u.id or 0): u.name for u in session.exec(select(User).where(col(User.id).in_(owner_ids))).all()

@@ -7,6 +7,7 @@ core.feedback.rating_queue); older unrated ones left it and are counted, never s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,9 +82,10 @@ def rater_terms(engine: Engine, rater_id: int) -> Agreement:
         return agreement_for(current_agreements(session), rater.team_id if rater else None)
 
 
-def _lead_cards(session: Session, rows: list[Lead], owner_ids: list[int]) -> tuple[LeadToRate, ...]:
-    """The leads as the rating card shows them: owner by name, threshold and the rules that fired."""
-    versions = {r.criteria_version_id for r in rows if r.criteria_version_id is not None}
+def scored_by(session: Session, leads: Sequence[Lead]) -> tuple[dict[int, Rule], dict[int, int]]:
+    """The rules (by id) and thresholds (by version id) of the criteria versions that scored `leads`: what
+    *Why an MQL* is told from, on the rating card and in an alert alike."""
+    versions = {r.criteria_version_id for r in leads if r.criteria_version_id is not None}
     rules = {
         int(r.id or 0): Rule(r.attribute, r.operator, r.value, r.points, rule_id=r.id)
         for r in session.exec(select(CriteriaRule).where(col(CriteriaRule.version_id).in_(versions))).all()
@@ -92,6 +94,12 @@ def _lead_cards(session: Session, rows: list[Lead], owner_ids: list[int]) -> tup
         int(v.id or 0): v.threshold
         for v in session.exec(select(CriteriaVersion).where(col(CriteriaVersion.id).in_(versions))).all()
     }
+    return rules, thresholds
+
+
+def _lead_cards(session: Session, rows: list[Lead], owner_ids: list[int]) -> tuple[LeadToRate, ...]:
+    """The leads as the rating card shows them: owner by name, threshold and the rules that fired."""
+    rules, thresholds = scored_by(session, rows)
     names = {
         int(u.id or 0): u.name for u in session.exec(select(User).where(col(User.id).in_(owner_ids))).all()
     }
