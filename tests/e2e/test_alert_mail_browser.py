@@ -26,6 +26,7 @@ from db.notify import run_once
 from db.settings import get_settings
 from tests.db.mail_servers import SmtpSink, smtp_server
 from tests.e2e.conftest import readme_picture, screenshot, settle, streamlit_server
+from tests.e2e.test_handoff_browser import marketer_finds_it_back
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 from tests.e2e.test_rate_leads_browser import copy_with_grace
 
@@ -79,25 +80,6 @@ def _recycle(page: Any) -> None:
 def _answer(engine: Engine, lead_id: int) -> LeadHandoff | None:
     with read_session(engine) as session:
         return session.exec(select(LeadHandoff).where(LeadHandoff.lead_id == lead_id)).first()
-
-
-def _marketer_sees_it_back(browser: Any, base: str) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    try:
-        _log_in(page, base, "marketer", "huddle-demo")
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
-        settle(page)
-        page.goto(f"{base}/funnel?period=this_month")  # holds today on any day
-        heading = page.get_by_role("heading", name="Back to marketing")
-        heading.wait_for(timeout=TIMEOUT_MS)
-        settle(page)
-        heading.scroll_into_view_if_needed()
-        page.get_by_text(re.compile(r"1 recycled")).first.wait_for(timeout=TIMEOUT_MS)
-        page.get_by_text(REASON).first.wait_for(state="attached", timeout=TIMEOUT_MS)  # a canvas grid cell
-    finally:
-        screenshot(page, "alerts-marketer-nurture-list")
-        context.close()
 
 
 def test_new_mql_mail_links_to_the_card_where_the_rep_recycles_it_and_the_marketer_sees_it_back(
@@ -185,7 +167,7 @@ def test_new_mql_mail_links_to_the_card_where_the_rep_recycles_it_and_the_market
                 fresh.close()
             answer = _answer(engine, lead_id)
             assert answer is not None and (answer.answer, answer.reason) == (HandoffAnswer.recycle, REASON)
-            _marketer_sees_it_back(browser, base)
+            marketer_finds_it_back(browser, base, REASON, "alerts-marketer-nurture-list")
         finally:
             context.close()
     engine.dispose()

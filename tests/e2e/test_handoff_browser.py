@@ -49,6 +49,28 @@ def _answer(url: str, lead_id: int) -> LeadHandoff | None:
         return session.exec(select(LeadHandoff).where(LeadHandoff.lead_id == lead_id)).first()
 
 
+def marketer_finds_it_back(browser: Any, base: str, reason: str, shot: str) -> None:
+    """A marketer opens the Funnel on This month (it holds today on any day) and finds one recycled lead,
+    with `reason`, under Back to marketing."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    try:
+        _log_in(page, base, "marketer", "huddle-demo")
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.goto(f"{base}/funnel?period=this_month")
+        heading = page.get_by_role("heading", name="Back to marketing")
+        heading.wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        heading.scroll_into_view_if_needed()
+        page.get_by_text(re.compile(r"1 recycled")).first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text(reason).first.wait_for(state="attached", timeout=TIMEOUT_MS)  # a canvas grid cell
+        page.wait_for_timeout(800)
+    finally:
+        screenshot(page, shot)
+        context.close()
+
+
 def test_a_rep_recycles_the_linked_lead_on_a_phone_and_the_marketer_sees_it(
     browser: Any, handoff_database: str, handoff_server: str
 ) -> None:
@@ -100,19 +122,4 @@ def test_a_rep_recycles_the_linked_lead_on_a_phone_and_the_marketer_sees_it(
     finally:
         desk.close()
 
-    desk = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = desk.new_page()
-    try:
-        _log_in(page, handoff_server, "marketer", "huddle-demo")
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
-        settle(page)
-        page.goto(f"{handoff_server}/funnel?period=this_month")  # holds today on any day
-        heading = page.get_by_role("heading", name="Back to marketing")
-        heading.wait_for(timeout=TIMEOUT_MS)
-        settle(page)
-        heading.scroll_into_view_if_needed()
-        page.get_by_text(re.compile(r"1 recycled")).first.wait_for(timeout=TIMEOUT_MS)
-        page.wait_for_timeout(800)
-        screenshot(page, "handoff-funnel-nurture-list")
-    finally:
-        desk.close()
+    marketer_finds_it_back(browser, handoff_server, "No budget yet", "handoff-funnel-nurture-list")
