@@ -134,7 +134,8 @@ def _set_up_notice(choices: list[AlertChoice], *, admin: bool) -> None:
     missing = sorted({c.channel for c in choices if not c.set_up})
     if len(missing) == len(Channel):
         st.info(
-            "Alerts are not set up on this server yet: no email and no chat — ask your admin.",
+            "Alerts are not set up on this server yet: no email and no chat"
+            + (": the settings each needs are below." if admin else " — ask your admin."),
             icon=":material/notifications_off:",
         )
     for channel in missing:

@@ -132,7 +132,20 @@ def test_without_smtp_or_webhook_every_choice_says_it_is_not_set_up(nothing_set_
     assert all(t.disabled and t.value is False for t in at.toggle if t.key and t.key.startswith("mine_"))
     captions = [c.value for c in at.caption]
     assert NOT_SET_UP[Channel.email] in captions and NOT_SET_UP[Channel.chat] in captions
-    assert any("Alerts are not set up on this server yet" in i.value for i in at.info)
+    assert [i.value for i in at.info if "not set up on this server yet" in i.value] == [
+        "Alerts are not set up on this server yet: no email and no chat — ask your admin."
+    ]
+
+
+def test_an_admin_without_smtp_or_webhook_is_told_what_each_needs_not_to_ask_the_admin(
+    nothing_set_up: str,
+) -> None:
+    at = _account("admin")
+    assert [i.value for i in at.info if "not set up on this server yet" in i.value] == [
+        "Alerts are not set up on this server yet: no email and no chat: the settings each needs are below."
+    ]
+    captions = " ".join(c.value for c in at.caption)
+    assert "HUDDLE_SMTP_HOST" in captions and "HUDDLE_CHAT_WEBHOOK_URL" in captions
 
 
 def test_an_admin_sets_a_roles_default_and_it_is_audited(mail_set_up: str) -> None:
