@@ -354,6 +354,11 @@ def deliver_batch(
     return run
 
 
+def _handled(run: DeliveryRun) -> int:
+    """The messages `run` has finished with so far: sent, to be retried, given up."""
+    return run.sent + run.retrying + run.failed + run.not_for_anyone
+
+
 def deliver_due(
     engine: Engine,
     transports: Mapping[Channel, Transport],
@@ -365,17 +370,20 @@ def deliver_due(
     stop: threading.Event | None = None,
 ) -> DeliveryRun:
     """Send everything due on the channels that have a transport, batch after batch, until nothing due
-    is left (a message that failed waits for its back-off, so a run ends) or `stop` is set. Transports are
+    is left (a message that failed waits for its back-off, so a run ends) or `stop` is set; what a batch
+    hands back before its lease ends goes in the next batch. Transports are
     closed after."""
     sender = sender or new_sender_id()
     run = DeliveryRun()
     try:
         while stop is None or not stop.is_set():
-            claimed_before = run.claimed
+            claimed_before, done_before = run.claimed, _handled(run)
             deliver_batch(
                 engine, transports, sender=sender, clock=clock, batch_size=batch_size, lease=lease, run=run
             )
-            if run.claimed == claimed_before or run.released:
+            # Handed-back messages are due again at once: the next batch takes them. A batch that handled
+            # none (its claim alone outlasted the lease) ends the run rather than loop; the next run goes on.
+            if run.claimed == claimed_before or _handled(run) == done_before:
                 return run
         return run
     finally:
