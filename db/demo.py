@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, select
 
 from core.criteria import Criteria, Rule, score_leads
+from core.handoff import ACCEPT, RECYCLE, RECYCLE_REASONS, REJECT, REJECT_REASONS
 from db import audit, clock
 from db.bulk import bulk_insert, fix_sequences, json_list, text_times
 from db.demo_accounts import DEMO_PASSWORD
@@ -778,6 +779,52 @@ def _rating_tables(ratings: pl.DataFrame, postgres: bool) -> tuple[pl.DataFrame,
     return current, history
 
 
+ANSWERED_SHARE = 0.7  # of the rated MQLs, the share whose rep also answered the handoff
+
+
+def make_answers(ratings: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The reps' handoff answers (lead_handoffs rows): for most rated MQLs, given when the lead was first
+    rated (so speed to lead does not move) by its first rater: accepted when rated 4-5, recycled with a
+    reason and a date one to three months out when rated 2-3, rejected with a reason when rated 1. Drawn
+    from a generator of its own, so every other column of the demo stays as it was."""
+    first = ratings.sort("created_at", "id").unique("lead_id", keep="first", maintain_order=True)
+    rng = np.random.Generator(np.random.PCG64(seed + 1013))
+    n = first.height
+    answered = rng.random(n) < ANSWERED_SHARE
+    recycle_reason = np.array(RECYCLE_REASONS)[rng.integers(0, len(RECYCLE_REASONS), n)]
+    reject_reason = np.array(REJECT_REASONS)[rng.integers(0, len(REJECT_REASONS), n)]
+    back_days = rng.integers(30, 91, n)
+    stars = pl.col("stars")
+    answers = first.with_columns(
+        pl.Series("recycle_reason", recycle_reason),
+        pl.Series("reject_reason", reject_reason),
+        pl.Series("back_days", back_days),
+    ).filter(pl.Series(answered))
+    return answers.select(
+        pl.int_range(1, answers.height + 1, dtype=pl.Int64).alias("id"),
+        "lead_id",
+        pl.col("rater_id").alias("rep_id"),
+        pl.when(stars >= 4)
+        .then(pl.lit(ACCEPT))
+        .when(stars >= 2)
+        .then(pl.lit(RECYCLE))
+        .otherwise(pl.lit(REJECT))
+        .alias("answer"),
+        pl.when(stars >= 4)
+        .then(None)
+        .when(stars >= 2)
+        .then(pl.col("recycle_reason"))
+        .otherwise(pl.col("reject_reason"))
+        .alias("reason"),
+        pl.when((stars >= 2) & (stars < 4))
+        .then((pl.col("created_at") + pl.duration(days=pl.col("back_days"))).dt.date())
+        .otherwise(None)
+        .alias("come_back_on"),
+        pl.col("created_at").alias("first_answered_at"),
+        pl.col("created_at").alias("answered_at"),
+    )
+
+
 # ---------------------------------------------------------------- the entry point
 
 
@@ -856,6 +903,14 @@ def seed_demo(
         current, history = _rating_tables(tables.ratings, postgres)
         bulk_insert(connection, "lead_ratings", current, report, "writing ratings")
         bulk_insert(connection, "lead_rating_history", history, report, "writing rating history")
+        answers = make_answers(tables.ratings, seed)
+        bulk_insert(
+            connection,
+            "lead_handoffs",
+            text_times(answers, ("first_answered_at", "answered_at"), postgres),
+            report,
+            "writing handoff answers",
+        )
         bulk_insert(
             connection,
             "activities",
@@ -872,7 +927,15 @@ def seed_demo(
         )
         fix_sequences(
             connection,
-            ("leads", "lead_ratings", "lead_rating_history", "activities", "quotas", "daily_traffic"),
+            (
+                "leads",
+                "lead_ratings",
+                "lead_rating_history",
+                "lead_handoffs",
+                "activities",
+                "quotas",
+                "daily_traffic",
+            ),
         )
         session.close()
     if not postgres:
@@ -886,6 +949,7 @@ def seed_demo(
             "MQLs": mql_count,
             "won deals": int((tables.leads["outcome"] == "won").sum()),
             "ratings": len(tables.ratings),
+            "handoff answers": answers.height,
             "activities": len(tables.activities),
             "traffic days x channels": len(traffic),
             "quotas": len(quotas),

@@ -16,14 +16,16 @@ from db.models import HandoffAnswer, Lead, LeadHandoff, User
 from tests.e2e.conftest import screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 from tests.e2e.test_rate_leads_browser import copy_with_grace
+from tests.pages.conftest import without_demo_answers
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def handoff_database(demo_database: str, tmp_path: Path) -> str:
-    """A copy of the demo database (a rating window of 3 + 60 days, so the rep's queue holds leads)."""
-    return copy_with_grace(demo_database, tmp_path, 60)
+    """A copy of the demo database (a rating window of 3 + 60 days, so the rep's queue holds leads), without
+    the demo's handoff answers: the Funnel then counts this test's one."""
+    return without_demo_answers(copy_with_grace(demo_database, tmp_path, 60))
 
 
 @pytest.fixture

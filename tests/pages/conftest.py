@@ -106,3 +106,20 @@ def fresh_app_env(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+
+
+def without_demo_answers(url: str) -> str:
+    """`url` (a SQLite copy of the demo) with none of the demo's handoff answers, for tests whose counts are
+    worked out from the answers they give themselves."""
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with connection:
+        connection.execute("DELETE FROM lead_handoff_history")
+        connection.execute("DELETE FROM lead_handoffs")
+    connection.close()
+    return url
+
+
+@pytest.fixture
+def unanswered_app_env(fresh_app_env: str) -> str:
+    """fresh_app_env before any handoff answer: the demo's are deleted."""
+    return without_demo_answers(fresh_app_env)

@@ -61,15 +61,15 @@ def _answer_two(engine: Engine) -> tuple[int, int, str]:
         return mine, theirs, rep.name
 
 
-def test_before_any_answer_the_section_says_nothing_came_back(fresh_app_env: str) -> None:
+def test_before_any_answer_the_section_says_nothing_came_back(unanswered_app_env: str) -> None:
     at = _funnel("marketer")
     assert not at.exception, at.exception
     _section(at)
     assert any(i.value.startswith("Sales sent no lead back to marketing in ") for i in at.info)
 
 
-def test_a_marketer_sees_the_recycled_and_rejected_leads_with_their_reasons(fresh_app_env: str) -> None:
-    engine = make_engine(fresh_app_env)
+def test_a_marketer_sees_the_recycled_and_rejected_leads_with_their_reasons(unanswered_app_env: str) -> None:
+    engine = make_engine(unanswered_app_env)
     recycled, rejected, rep_name = _answer_two(engine)
     at = _funnel("marketer")
     assert not at.exception, at.exception
@@ -98,8 +98,8 @@ def test_a_marketer_sees_the_recycled_and_rejected_leads_with_their_reasons(fres
     assert rows[rejected]["reason"] == '=HYPERLINK("x") <b>competitor</b>', "kept as text, shown as text"
 
 
-def test_an_executive_sees_the_section_too_and_a_team_filter_narrows_it(fresh_app_env: str) -> None:
-    engine = make_engine(fresh_app_env)
+def test_an_executive_sees_the_section_too_and_a_team_filter_narrows_it(unanswered_app_env: str) -> None:
+    engine = make_engine(unanswered_app_env)
     _answer_two(engine)
     at = _funnel("exec")
     assert not at.exception, at.exception

@@ -59,7 +59,7 @@ def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_an_empty_week_says_nothing_was_sent_back(fresh_app_env: str) -> None:
+def test_an_empty_week_says_nothing_was_sent_back(unanswered_app_env: str) -> None:
     at = _weekly("manager")
     assert not at.exception, at.exception
     assert "Handoff answers" in [h.value for h in at.header]
@@ -67,8 +67,8 @@ def test_an_empty_week_says_nothing_was_sent_back(fresh_app_env: str) -> None:
     assert _metric(at, "Recycled to marketing") == "0"
 
 
-def test_the_manager_sees_the_weeks_recycled_and_rejected_with_reasons(fresh_app_env: str) -> None:
-    rep_name = _answer_in_the_week(make_engine(fresh_app_env))
+def test_the_manager_sees_the_weeks_recycled_and_rejected_with_reasons(unanswered_app_env: str) -> None:
+    rep_name = _answer_in_the_week(make_engine(unanswered_app_env))
     at = _weekly("manager")
     assert not at.exception, at.exception
     assert (_metric(at, "Recycled to marketing"), _metric(at, "Rejected")) == ("1", "1")
@@ -84,7 +84,7 @@ def test_the_manager_sees_the_weeks_recycled_and_rejected_with_reasons(fresh_app
     assert list(teams.columns) == ["Team", "MQLs", "Answered", "Accepted", "Recycled", "Rejected"]
     week = week_period(last_complete_week(clock.today()))
     assert week.start is not None and week.end is not None
-    with read_session(make_engine(fresh_app_env)) as session:
+    with read_session(make_engine(unanswered_app_env)) as session:
         mqls = session.exec(
             select(func.count()).where(
                 col(Lead.mql_at) >= datetime.combine(week.start, time(), UTC),
@@ -94,8 +94,8 @@ def test_the_manager_sees_the_weeks_recycled_and_rejected_with_reasons(fresh_app
     assert teams["MQLs"].sum() == mqls, "each of the week's MQLs counted under its team"
 
 
-def test_a_rep_sees_their_colleagues_as_another_rep(fresh_app_env: str) -> None:
-    rep_name = _answer_in_the_week(make_engine(fresh_app_env))
+def test_a_rep_sees_their_colleagues_as_another_rep(unanswered_app_env: str) -> None:
+    rep_name = _answer_in_the_week(make_engine(unanswered_app_env))
     at = _weekly("rep")
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
@@ -103,8 +103,8 @@ def test_a_rep_sees_their_colleagues_as_another_rep(fresh_app_env: str) -> None:
     assert rows == {"Not the right time": (rep_name, rep_name), "Competitor": ("Another rep", "Another rep")}
 
 
-def test_presenter_mode_shows_the_handoff_answers_on_their_own_screen(fresh_app_env: str) -> None:
-    _answer_in_the_week(make_engine(fresh_app_env))
+def test_presenter_mode_shows_the_handoff_answers_on_their_own_screen(unanswered_app_env: str) -> None:
+    _answer_in_the_week(make_engine(unanswered_app_env))
     at = _weekly("manager", present="1", section="4")
     assert not at.exception, at.exception
     assert next(t.value for t in at.title).startswith("Handoff answers — Week ")
