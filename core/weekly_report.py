@@ -102,10 +102,11 @@ def nurture_table(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("lead_id").cast(pl.String).alias("Lead"),
         pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Answer"),
         pl.col("reason").alias("Reason"),
-        pl.col("come_back_on").alias("Back to sales on"),
+        # A day, not a moment: the rep picked a date (some loaders hand it on as a midnight datetime).
+        pl.col("come_back_on").cast(pl.Date).alias("Back to sales on"),
         pl.col("owner").alias("Owner"),
         pl.col("answered by").alias("Answered by"),
-        pl.col("answered_at").alias("Answered at (UTC)"),
+        pl.col("answered_at").dt.truncate("1m").alias("Answered at (UTC)"),
     )
 
 

@@ -370,7 +370,15 @@ def handoff_section(sync: WeeklySync, big: bool = False) -> None:
         st.info("Sales recycled and rejected no lead this week.", icon=":material/assignment_return:")
     else:
         st.markdown(plain(back))
-        st.dataframe(nurture_table(handoffs.nurture.head(ROWS_ON_SCREEN)), hide_index=True, width="stretch")
+        st.dataframe(
+            nurture_table(handoffs.nurture.head(ROWS_ON_SCREEN)),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Back to sales on": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                "Answered at (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            },
+        )
         if handoffs.nurture.height > ROWS_ON_SCREEN:
             st.caption(f"…and {handoffs.nurture.height - ROWS_ON_SCREEN:,} more in the report.")
     st.markdown(plain(returned))

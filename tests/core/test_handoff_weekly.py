@@ -101,3 +101,32 @@ def test_the_weekly_sync_counts_the_answer_as_the_first_touch_and_reports_the_ha
     ((title, none_answered),) = handoff_report(without).tables
     assert (title, none_answered.rows()) == ("Answers per team", [("SMB", 2, 0, "0", "0", "0")])
     assert handoff_sentences(without)[1] == "No recycled lead came back and was won this week."
+
+
+def test_the_report_shows_the_come_back_day_as_a_day_and_the_answer_to_the_minute() -> None:
+    from datetime import date, datetime
+
+    from core.weekly_report import nurture_table
+
+    week = pl.DataFrame(
+        {
+            "lead_id": [7],
+            "status": ["waiting"],
+            "reason": ["No budget yet"],
+            "come_back_on": [datetime(2027, 2, 19)],  # a loader that hands the day on as midnight
+            "owner": ["Kim"],
+            "answered by": ["Kim"],
+            "answered_at": [datetime(2026, 12, 6, 14, 11, 44, 500)],
+        }
+    )
+    assert nurture_table(week).rows() == [
+        (
+            "7",
+            "Recycled, waiting",
+            "No budget yet",
+            date(2027, 2, 19),
+            "Kim",
+            "Kim",
+            datetime(2026, 12, 6, 14, 11),
+        )
+    ]
