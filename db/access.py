@@ -66,6 +66,11 @@ class Action(enum.StrEnum):
     alerts_defaults = "alerts.defaults"  # set the alert defaults of a role
     delivery_read = "delivery.read"  # the Delivery page: queued, sent and failed messages
     delivery_retry = "delivery.retry"  # send a failed message again
+    # Issue 14: sales content.
+    content_manage = "content.manage"  # add, edit, replace, review or archive an asset
+    content_use = "content.use"  # log an asset's use on a lead and rate whether it helped (own leads only)
+    content_request = "content.request"  # ask for missing content, or back someone's request
+    content_triage = "content.triage"  # answer a content request
 
 
 ACTION_WORDS: dict[str, str] = {
@@ -85,6 +90,10 @@ ACTION_WORDS: dict[str, str] = {
     Action.alerts_defaults: "set the alert defaults",
     Action.delivery_read: "see the messages Huddle sends",
     Action.delivery_retry: "send a failed message again",
+    Action.content_manage: "add or change sales content",
+    Action.content_use: "log or rate the use of sales content",
+    Action.content_request: "request sales content",
+    Action.content_triage: "answer content requests",
 }
 
 ADMIN_ONLY = frozenset({Role.admin})
@@ -111,6 +120,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.alerts_defaults: ADMIN_ONLY,
     Action.delivery_read: ADMIN_ONLY,
     Action.delivery_retry: ADMIN_ONLY,
+    # Marketing makes and answers content; sales uses, rates and asks (db/content.py checks the lead is
+    # theirs, as for ratings); executives read.
+    Action.content_manage: frozenset({Role.marketer, Role.admin}),
+    Action.content_use: frozenset({Role.rep, Role.sales_manager}),
+    Action.content_request: frozenset({Role.rep, Role.sales_manager, Role.admin}),
+    Action.content_triage: frozenset({Role.marketer, Role.admin}),
 }
 
 

@@ -10,7 +10,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -75,6 +75,26 @@ class HandoffAnswer(enum.StrEnum):
     accept = "accept"  # I am working it
     recycle = "recycle"  # not now: back to marketing's nurture list until a date
     reject = "reject"  # never: with a reason
+
+
+class ContentKind(enum.StrEnum):
+    """What a piece of sales content is (issue 14)."""
+
+    case_study = "case_study"
+    deck = "deck"
+    one_pager = "one_pager"
+    email_template = "email_template"
+    battle_card = "battle_card"
+    video = "video"
+    other = "other"
+
+
+class ContentRequestStatus(enum.StrEnum):
+    open = "open"  # asked, not yet triaged
+    accepted = "accepted"  # marketing will make it
+    in_progress = "in_progress"
+    done = "done"  # answered with an asset (answer_asset_id)
+    declined = "declined"  # with a reason
 
 
 def _enum_type(enum_class: type[enum.Enum]) -> SAEnum:
@@ -527,3 +547,134 @@ class DigestItem(SQLModel, table=True):
     line: str = Field(max_length=1000)  # the item as one plain line; the digest escapes it for HTML
     created_at: datetime = Field(default_factory=utcnow)
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+
+
+# ---------------------------------------------------------------- sales content (issue 14)
+
+
+class ContentAsset(SQLModel, table=True):
+    """One piece of marketing's sales content. Its link or file is its newest content_versions row; an
+    asset that was used is archived, never deleted, so its uses and ratings keep their history.
+
+    The audience lists (stages, personas, industries, company sizes) hold the values it is for; an empty
+    list means any."""
+
+    __tablename__ = "content_assets"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    kind: ContentKind = Field(sa_type=_enum_type(ContentKind), index=True)
+    description: str | None = Field(default=None, max_length=2000)
+    stages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    personas: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    industries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    company_sizes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    last_reviewed_on: date | None = Field(default=None)
+    current_version: int = Field(default=1)
+    archived_at: datetime | None = Field(default=None, index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ContentVersion(SQLModel, table=True):
+    """One version of an asset's content: a link (http/https) or an uploaded file, whose bytes are in
+    `data` or, when the settings name a folder, in that folder under `storage_key`."""
+
+    __tablename__ = "content_versions"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "version", name="uq_content_version"),
+        CheckConstraint("(link IS NULL) <> (filename IS NULL)", name="ck_content_link_xor_file"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="content_assets.id", index=True)
+    version: int
+    link: str | None = Field(default=None, max_length=2000)
+    filename: str | None = Field(default=None, max_length=255)
+    media_type: str | None = Field(default=None, max_length=120)
+    size_bytes: int | None = Field(default=None)
+    sha256: str | None = Field(default=None, max_length=64)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    storage_key: str | None = Field(default=None, max_length=300)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ContentUse(SQLModel, table=True):
+    """A rep used an asset on a lead or deal: one row per asset, lead and rep however often it is logged."""
+
+    __tablename__ = "content_uses"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "lead_id", "user_id", name="uq_content_use"),
+        Index("ix_content_uses_asset_used", "asset_id", "used_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="content_assets.id")
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    used_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ContentRating(SQLModel, table=True):
+    """A rep's current *helped?* rating of an asset on one lead; each change is also in the history."""
+
+    __tablename__ = "content_ratings"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "lead_id", "rater_id", name="uq_content_rating"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="ck_content_rating_stars"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="content_assets.id", index=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    rater_id: int = Field(foreign_key="users.id", index=True)
+    stars: int
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ContentRatingHistory(SQLModel, table=True):
+    __tablename__ = "content_rating_history"
+    id: int | None = Field(default=None, primary_key=True)
+    rating_id: int = Field(foreign_key="content_ratings.id", index=True)
+    stars: int
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=2000)
+    changed_by_id: int = Field(foreign_key="users.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ContentRequest(SQLModel, table=True):
+    """A rep's request for content that is missing, and marketing's answer to it."""
+
+    __tablename__ = "content_requests"
+    id: int | None = Field(default=None, primary_key=True)
+    what: str = Field(max_length=200)
+    detail: str | None = Field(default=None, max_length=2000)
+    kind: ContentKind | None = Field(default=None, sa_type=_enum_type(ContentKind))
+    persona: str | None = Field(default=None, max_length=80)
+    stage: str | None = Field(default=None, max_length=40)
+    industry: str | None = Field(default=None, max_length=120)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id")  # the deal it is for, if any
+    requested_by_id: int = Field(foreign_key="users.id", index=True)
+    status: ContentRequestStatus = Field(
+        default=ContentRequestStatus.open, sa_type=_enum_type(ContentRequestStatus), index=True
+    )
+    answer_reason: str | None = Field(default=None, max_length=500)  # why declined, or a note
+    answer_asset_id: int | None = Field(default=None, foreign_key="content_assets.id")  # done: the asset
+    answered_by_id: int | None = Field(default=None, foreign_key="users.id")
+    answered_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ContentRequestVote(SQLModel, table=True):
+    """Someone backs a request (the requester's own ask counts as a request, not a vote)."""
+
+    __tablename__ = "content_request_votes"
+    __table_args__ = (UniqueConstraint("request_id", "user_id", name="uq_content_request_vote"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="content_requests.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
