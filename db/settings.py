@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     huddle_chat_webhook_url: str = ""
     # Where links in messages point: the address people open Huddle at.
     huddle_base_url: str = "http://localhost:8501"
+    # Sales content (issue 14): uploaded files go into the database unless a folder is named; the size cap
+    # applies before anything is stored.
+    huddle_content_dir: str = ""
+    huddle_content_max_mb: float = 25.0
 
     @classmethod
     def settings_customise_sources(
