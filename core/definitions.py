@@ -176,6 +176,49 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
         "Mean star rating of a segment's leads and the share rated 4-5, with its interval and count.",
     ),
     (
+        "content_used_share",
+        "Content used",
+        "Share of the live sales content (assets not archived) used on at least one lead or deal in the last "
+        "90 days (today and the 89 days before), with used/live and a 95% Wilson interval. Never used: live "
+        "assets nobody has logged a use of yet, with their age since they were added.",
+    ),
+    (
+        "content_use",
+        "Content use",
+        "Uses logged in the last 90 days per team and per rep (one use per asset, lead and rep however often "
+        "it is logged), with the distinct assets and the distinct leads they were used on.",
+    ),
+    (
+        "content_helped",
+        "Helped?",
+        "Per asset: of its current helped? ratings (1-5 stars, one per asset, lead and rep), the share "
+        "rated 4-5, with the count and a 95% Wilson interval; a small sample under 30 ratings.",
+    ),
+    (
+        "content_stale",
+        "Stale content",
+        "Live assets that a current rating calls out of date (with how many do), or whose last review (the "
+        "day it was added when it was never reviewed) is more than 180 days old.",
+    ),
+    (
+        "content_requests",
+        "Content requests",
+        "Requests for missing content not yet answered (open, accepted or in progress), the most voted "
+        "first, with their age in days since asked. Votes are other people's backing: the requester's own "
+        "ask is not counted as a vote.",
+    ),
+    (
+        "content_influence",
+        "Influence on revenue",
+        "Per asset: the win rate (won ÷ closed) of closed opportunities where it was used on the lead at or "
+        "before the close, against closed opportunities where it was not, of the same segment (industry × "
+        "company size, a missing value as unknown) and the same quarter the deal opened in. Only segments "
+        "and quarters holding both count; the comparison's rate is weighted to the used deals' mix, with a "
+        "95% interval by the normal approximation (clipped to 0-100%); the used rate has a Wilson interval. "
+        "A small sample when either side has under 30 deals. Association, not proof: reps choose where to "
+        "use an asset.",
+    ),
+    (
         "small_sample",
         "Small sample",
         "Fewer than 30 in the denominator: the rate is shown, but its interval is wide.",
