@@ -12,6 +12,9 @@ Planted patterns (the tests and, later, the tuning read these constants):
   some leads. PROMO_TRAP (`promo_code_used`) is the trap: it follows quality only for leads created
   before the last TRAP_DAYS (200) of the data, most of the tuning's learning window, and is noise after,
   through the newest part of the learning window and the test window (the last 90 days).
+- Sales content (db/demo_content.py, its own generator, after the leads): about 40 assets, their uses on
+  the deals by their owners and helped? ratings, with HELPFUL_ASSETS that win more deals on
+  HELPFUL_SEGMENT and a STALE_ASSET rated out of date; requests with votes.
 
 Everything is generated column-wise with numpy from one seeded generator (same seed and day, same data;
 the custom attributes come from a stream of their own, so adding them moved no other column) and written
@@ -37,6 +40,8 @@ from core.handoff import ACCEPT, RECYCLE, RECYCLE_REASONS, REJECT, REJECT_REASON
 from db import audit, clock
 from db.bulk import bulk_insert, fix_sequences, json_list, text_times
 from db.demo_accounts import DEMO_PASSWORD
+from db.demo_content import TABLES as CONTENT_TABLES
+from db.demo_content import make_content, write_content
 from db.engine import WRITE_OPTION
 from db.models import (
     ActionItem,
@@ -925,9 +930,15 @@ def seed_demo(
             report,
             "writing quotas",
         )
+        report("making sales content", 0.97)
+        content = make_content(
+            tables.leads, {name: int(user.id or 0) for name, user in users.items()}, today, seed, HISTORY_DAYS
+        )
+        write_content(connection, content, postgres, report)
         fix_sequences(
             connection,
             (
+                *CONTENT_TABLES,
                 "leads",
                 "lead_ratings",
                 "lead_rating_history",
@@ -953,6 +964,7 @@ def seed_demo(
             "activities": len(tables.activities),
             "traffic days x channels": len(traffic),
             "quotas": len(quotas),
+            **content.counts(),
         },
         seconds=time.perf_counter() - started,
     )
