@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from core.content import WeekContent, week_content
 from core.criteria import Criteria
 from core.feedback import top_reasons
 from core.handoff import (
@@ -420,6 +421,43 @@ def _team_names(shares: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     return named.select(pl.col("team").fill_null("(no team)"), pl.exclude("team_id", "team"))
 
 
+# ---------------------------------------------------------------- sales content
+
+
+@dataclass(frozen=True)
+class ContentTables:
+    """The content frames the week's Content section reads, of core.content's schemas (db/content_frames.py
+    loads them; the opportunities and people are not needed here)."""
+
+    assets: pl.DataFrame
+    versions: pl.DataFrame
+    uses: pl.DataFrame
+    ratings: pl.DataFrame
+    requests: pl.DataFrame
+
+
+def content_week(tables: ContentTables, week: Period, *, today: date) -> WeekContent:
+    """The week's Content section (core.content.week_content): what was added and replaced in the week,
+    used most in it and rated lowest by its end; the open requests and the never-used share as of `today`
+    (the meeting discusses what is open now)."""
+    assert week.start is not None and week.end is not None
+    return week_content(
+        tables.assets,
+        tables.versions,
+        tables.uses,
+        tables.ratings,
+        tables.requests,
+        week_start=week.start,
+        week_end=week.end,
+        today=today,
+    )
+
+
+def no_content_yet(content: WeekContent) -> bool:
+    """Nothing in the library (no live asset) and nothing asked for: the section says how to start."""
+    return content.never_used.den == 0 and content.open_requests.is_empty()
+
+
 # ---------------------------------------------------------------- the whole meeting
 
 
@@ -435,6 +473,7 @@ class WeeklySync:
     changes: list[CriteriaChange]
     wins: pl.DataFrame
     handoffs: HandoffWeek
+    content: WeekContent | None = None  # None: the content was not read (a caller that does not show it)
 
 
 def with_owner_names(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
@@ -453,9 +492,11 @@ def weekly_sync(
     changes: list[CriteriaChange],
     now: datetime,
     answers: pl.DataFrame | None = None,
+    content: ContentTables | None = None,
 ) -> WeeklySync:
     """The week's meeting, judged at `now`; `answers` (core.handoff.ANSWERS_SCHEMA, none given: none yet)
-    count as first touches for speed to lead and make the handoff part."""
+    count as first touches for speed to lead and make the handoff part; `content` makes the Content part
+    (none given: the sync has none)."""
     period = week_period(week)
     given = empty_answers() if answers is None else answers
     card = scorecard(
@@ -472,4 +513,5 @@ def weekly_sync(
         changes=changes,
         wins=wins(leads, people, period),
         handoffs=handoff_week(given, leads, people, period, today=now.date()),
+        content=None if content is None else content_week(content, period, today=now.date()),
     )

@@ -9,10 +9,11 @@ from datetime import date
 import polars as pl
 
 from core.charts import reasons_chart, weekly_flow_chart
+from core.content import KIND_LABEL, WeekContent
 from core.criteria_marks import mark_activations
 from core.report import ReportSection
 from core.stats import Rate
-from core.weekly import WeeklySync
+from core.weekly import WeeklySync, no_content_yet
 
 ACTIONS_SCHEMA: dict[str, pl.DataType] = {
     "title": pl.String(),
@@ -161,6 +162,102 @@ def handoff_sentences(sync: WeeklySync) -> tuple[str, str]:
     return back, returned
 
 
+NO_CONTENT = "No content yet: marketers add it on the Content page."
+REQUEST_STATUS = {"open": "Open", "accepted": "Accepted", "in_progress": "In progress"}
+REQUEST_STAGE = {"lead": "Lead", "mql": "MQL", "sql": "SQL", "opportunity": "Opportunity"}
+
+
+def _kind() -> pl.Expr:
+    return pl.col("kind").replace_strict(KIND_LABEL, default=pl.col("kind"), return_dtype=pl.String)
+
+
+def changed_assets_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """The week's new or updated assets (core.content.WeekContent.new_assets / updated_assets)."""
+    return frame.select(
+        pl.col("title").alias("Asset"),
+        _kind().alias("Kind"),
+        pl.col("at").dt.truncate("1m").alias("At (UTC)"),
+    )
+
+
+def most_used_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("title").alias("Asset"),
+        _kind().alias("Kind"),
+        pl.col("uses").alias("Uses"),
+        pl.col("leads").alias("Leads and deals"),
+        pl.col("reps").alias("Reps"),
+    )
+
+
+def lowest_rated_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """Helped? per asset, the lowest share first: the share with its count and interval, and whether the
+    sample is too small to read much into."""
+    interval = pl.format("{}%–{}%", *((pl.col(c) * 100).round(0).cast(pl.Int64) for c in ("low", "high")))
+    return frame.select(
+        pl.col("title").alias("Asset"),
+        _kind().alias("Kind"),
+        pl.col("n").alias("Ratings"),
+        pl.col("helped").alias("Helped (4-5)"),
+        _percent("share").alias("Helped (%)"),
+        interval.alias("95% interval"),
+        pl.when(pl.col("small_sample")).then(pl.lit("small sample")).otherwise(pl.lit("")).alias("Note"),
+    )
+
+
+def requests_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """The open requests by votes (core.content.open_requests): what is asked, for whom, how long it waits."""
+    stage = pl.col("stage").replace_strict(REQUEST_STAGE, default=pl.col("stage"), return_dtype=pl.String)
+    audience = pl.concat_str(pl.col("persona"), stage, pl.col("industry"), separator=" · ", ignore_nulls=True)
+    return frame.select(
+        pl.col("what").alias("Request"),
+        _kind().fill_null("Any").alias("Kind"),
+        pl.when(audience == "").then(pl.lit("Anyone")).otherwise(audience).alias("For"),
+        pl.col("votes").alias("Votes"),
+        pl.col("status").replace_strict(REQUEST_STATUS, default=pl.col("status")).alias("Status"),
+        pl.col("age_days").alias("Waiting (days)"),
+    )
+
+
+def _titles(frame: pl.DataFrame) -> str:
+    titles = frame.get_column("title").to_list()
+    return "; ".join(str(t) for t in titles)
+
+
+def content_sentences(content: WeekContent) -> tuple[str, ...]:
+    """The Content section in words: what changed in the library this week, how much of it is used (the
+    never-used share with its count and interval), and what the reps are asking for."""
+    new, updated = content.new_assets, content.updated_assets
+    if new.is_empty() and updated.is_empty():
+        changed = "No asset was added or updated this week."
+    else:
+        parts = []
+        if new.height:
+            parts.append(f"added {new.height:,} ({_titles(new)})")
+        if updated.height:
+            parts.append(f"updated {updated.height:,} ({_titles(updated)})")
+        changed = f"This week marketing {' and '.join(parts)}."
+    never = content.never_used
+    if never.value is None:
+        unused = NO_CONTENT
+    else:
+        interval = f"95% interval {never.ci_low or 0:.0%}–{never.ci_high or 0:.0%}"
+        unused = f"Never used: {never.num:,} of {never.den:,} live assets ({never.value:.0%}, {interval})."
+    used = f"Used in the last 90 days: {_rate(content.used, 'live assets')}."
+    waiting = content.open_requests
+    asks = (
+        "No request for content is waiting."
+        if waiting.is_empty()
+        else f"Most wanted: {waiting.row(0, named=True)['what']} "
+        f"({_votes(int(waiting.row(0, named=True)['votes']))})."
+    )
+    return changed, unused, used, asks
+
+
+def _votes(count: int) -> str:
+    return "1 vote" if count == 1 else f"{count:,} votes"
+
+
 def actions_table(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         pl.col("title").alias("Action item"),
@@ -289,6 +386,27 @@ def actions_report(actions: pl.DataFrame) -> ReportSection:
     )
 
 
+def content_report(content: WeekContent) -> ReportSection:
+    if no_content_yet(content):
+        return ReportSection("Content", lines=(NO_CONTENT,))
+    tables = []
+    changed = pl.concat(
+        [
+            changed_assets_table(content.new_assets).with_columns(pl.lit("New").alias("Change")),
+            changed_assets_table(content.updated_assets).with_columns(pl.lit("Updated").alias("Change")),
+        ]
+    )
+    if changed.height:
+        tables.append(("New and updated", changed.select("Change", "Asset", "Kind", "At (UTC)")))
+    if content.most_used.height:
+        tables.append(("Most used this week", most_used_table(content.most_used)))
+    if content.lowest_rated.height:
+        tables.append(("Lowest rated (helped?)", lowest_rated_table(content.lowest_rated)))
+    if content.open_requests.height:
+        tables.append(("Open requests by votes", requests_table(content.open_requests)))
+    return ReportSection("Content", lines=content_sentences(content), tables=tuple(tables))
+
+
 def report_sections(
     sync: WeeklySync, actions: pl.DataFrame, activations: Sequence[tuple[date, int]]
 ) -> list[ReportSection]:
@@ -299,5 +417,6 @@ def report_sections(
         handoff_report(sync),
         changes_report(sync),
         wins_report(sync),
+        *(() if sync.content is None else (content_report(sync.content),)),
         actions_report(actions),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -18,25 +19,35 @@ from core.sla import Agreements
 from core.stats import Rate
 from core.weekly import (
     MIN_SEGMENT_RATINGS,
+    ContentTables,
     CriteriaChange,
     VersionInForce,
     WeeklySync,
     criteria_changes,
     in_week,
     last_complete_week,
+    no_content_yet,
     ratings_needed_from,
     shift_week,
     week_period,
     weekly_sync,
 )
 from core.weekly_report import (
+    NO_CONTENT,
     answers_by_team_table,
     came_back_table,
+    changed_assets_table,
+    content_sentences,
     handoff_sentences,
+    lowest_rated_table,
+    most_used_table,
     nurture_table,
+    requests_table,
     segments_table,
 )
 from db import clock
+from db.content_frames import content_stamp, load_assets, load_requests, load_uses, load_versions
+from db.content_frames import load_ratings as load_content_ratings
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
 from db.models import Role
@@ -90,6 +101,7 @@ def _sync(
     terms: Agreements,
     now: datetime,
     answers_stamp: tuple[int, datetime | None],
+    content_stamp: tuple[object, ...],
 ) -> WeeklySync:
     since = ratings_needed_from(week_period(week))
     return weekly_sync(
@@ -101,6 +113,19 @@ def _sync(
         changes=_changes(week),
         now=now,
         answers=answers(),
+        content=content_tables(),
+    )
+
+
+def content_tables() -> ContentTables:
+    """The content frames the week's Content section reads (not the opportunities nor the people)."""
+    source = engine()
+    return ContentTables(
+        assets=load_assets(source),
+        versions=load_versions(source),
+        uses=load_uses(source),
+        ratings=load_content_ratings(source),
+        requests=load_requests(source),
     )
 
 
@@ -113,9 +138,12 @@ def _answers_stamp() -> tuple[int, datetime | None]:
 
 def week_sync(version: DataVersion, week: str) -> WeeklySync:
     """The week's numbers, judged now (to the hour, so viewers within the hour share one computation),
-    computed again when a rating or a handoff answer is given or changed."""
+    computed again when a rating or a handoff answer is given or changed, or the content changes (an
+    asset, a use, a helped? rating, a request or a vote: db.content_frames.content_stamp)."""
     now = clock.now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    return _sync(version, week, rating_stamp(engine()), agreements(), now, _answers_stamp())
+    return _sync(
+        version, week, rating_stamp(engine()), agreements(), now, _answers_stamp(), content_stamp(engine())
+    )
 
 
 def as_seen_by(sync: WeeklySync, user: CurrentUser) -> WeeklySync:
@@ -443,6 +471,67 @@ def wins_section(sync: WeeklySync, big: bool = False) -> None:
         st.caption(f"…and {won.height - ROWS_ON_SCREEN:,} more in the report.")
 
 
+def _content_table(frame: pl.DataFrame, empty: str, config: dict[str, Any] | None = None) -> None:
+    if frame.is_empty():
+        st.caption(empty)
+        return
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
+def content_section(sync: WeeklySync, big: bool = False) -> None:
+    """The library this week: what marketing added and updated, what the reps used most and rated
+    lowest, how much of it nobody has used, and the requests waiting, the most voted first."""
+    content = sync.content
+    if content is None or no_content_yet(content):
+        st.info(NO_CONTENT, icon=":material/library_books:")
+        return
+    changed, unused, used, asks = content_sentences(content)
+    cells = st.columns(4)
+    cells[0].metric("New this week", f"{content.new_assets.height:,}", help="Assets added in the week.")
+    cells[1].metric(
+        "Updated this week",
+        f"{content.updated_assets.height:,}",
+        help="Assets added before the week whose details or content (a new version) changed in it.",
+    )
+    cells[2].metric(
+        "Used, last 90 days",
+        _rate_text(content.used),
+        help=_rate_help(content.used, "live assets used at least once in the last 90 days"),
+    )
+    cells[3].metric(
+        "Never used",
+        _rate_text(content.never_used),
+        help=_rate_help(content.never_used, "live assets nobody has used yet"),
+    )
+    st.markdown(plain(changed))
+    st.markdown(plain(unused))
+    if not big:
+        st.caption(f"{plain(used)} {help_text('content_used_share')}")
+    percent = st.column_config.NumberColumn(format="%.0f%%")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("#### Most used this week")
+        _content_table(most_used_table(content.most_used), "No use of content was logged this week.")
+    with right:
+        st.markdown("#### Lowest rated (helped?)")
+        _content_table(
+            lowest_rated_table(content.lowest_rated),
+            "No asset has a helped? rating yet.",
+            {"Helped (%)": percent},
+        )
+    st.markdown("#### Open requests by votes")
+    _content_table(requests_table(content.open_requests), "No request for content is waiting.")
+    if not big:
+        st.caption(plain(asks) + " " + help_text("content_requests"))
+        if not content.new_assets.is_empty() or not content.updated_assets.is_empty():
+            with st.expander("New and updated assets"):
+                _content_table(
+                    changed_assets_table(pl.concat([content.new_assets, content.updated_assets])),
+                    "Nothing changed.",
+                    {"At (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+                )
+
+
 Section = tuple[str, Callable[[WeeklySync, bool], None]]
 SECTIONS: tuple[Section, ...] = (
     ("The funnel", funnel_section),
@@ -451,4 +540,5 @@ SECTIONS: tuple[Section, ...] = (
     ("Handoff answers", handoff_section),
     ("Criteria changes", changes_section),
     ("Wins to celebrate", wins_section),
+    ("Content", content_section),
 )

@@ -21,6 +21,7 @@ SECTIONS = [
     "Handoff answers",
     "Criteria changes",
     "Wins to celebrate",
+    "Content",
     "Decisions and action items",
 ]
 
@@ -87,7 +88,7 @@ def test_presenter_mode_shows_one_section_and_steps_through_them(app_env: str) -
     assert not at.exception
     assert next(t.value for t in at.title).startswith("The SLA, both sides — Week ")
     assert not at.header  # one section per screen: no other section's heading
-    assert "**2 / 7 · The SLA, both sides**" in [m.value for m in at.markdown]
+    assert "**2 / 8 · The SLA, both sides**" in [m.value for m in at.markdown]
     next_button = next(b for b in at.button if b.label == "Next")
     next_button.click().run()
     assert next(t.value for t in at.title).startswith("Lead quality — Week ")
@@ -99,7 +100,7 @@ def test_presenter_mode_shows_one_section_and_steps_through_them(app_env: str) -
 
 
 def test_presenter_mode_reaches_the_action_items(app_env: str) -> None:
-    at = _weekly("manager", present="1", section="7")
+    at = _weekly("manager", present="1", section="8")
     assert not at.exception
     assert next(t.value for t in at.title).startswith("Decisions and action items")
     assert next(b for b in at.button if b.label == "Next").disabled
