@@ -503,9 +503,11 @@ def content_section(sync: WeeklySync, big: bool = False) -> None:
         _rate_text(content.never_used),
         help=_rate_help(content.never_used, "live assets nobody has used yet"),
     )
-    st.markdown(plain(changed))
-    st.markdown(plain(unused))
-    if not big:
+    if big:  # one paragraph: the projector's screen has no line to spare
+        st.markdown(f"{plain(changed)} {plain(unused)}")
+    else:
+        st.markdown(plain(changed))
+        st.markdown(plain(unused))
         st.caption(f"{plain(used)} {help_text('content_used_share')}")
     percent = st.column_config.NumberColumn(format="%.0f%%")
     left, right = st.columns(2, gap="large")
@@ -514,8 +516,9 @@ def content_section(sync: WeeklySync, big: bool = False) -> None:
         _content_table(most_used_table(content.most_used), "No use of content was logged this week.")
     with right:
         st.markdown("#### Lowest rated (helped?)")
+        lowest = lowest_rated_table(content.lowest_rated)
         _content_table(
-            lowest_rated_table(content.lowest_rated),
+            lowest.drop("Kind") if big else lowest,  # half a projector's width: every column readable
             "No asset has a helped? rating yet.",
             {"Helped (%)": percent},
         )
