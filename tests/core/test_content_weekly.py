@@ -15,17 +15,24 @@ from core.content import (
     USES_SCHEMA,
     VERSIONS_SCHEMA,
 )
+from core.feedback import RATINGS_SCHEMA as FEEDBACK_RATINGS
 from core.report import report_html
+from core.schema import PEOPLE_SCHEMA
+from core.sla import Agreements
 from core.stats import wilson_interval
-from core.weekly import ContentTables, content_week, no_content_yet, week_period
+from core.weekly import ContentTables, content_week, no_content_yet, week_period, weekly_sync
 from core.weekly_report import (
+    ACTIONS_SCHEMA,
     NO_CONTENT,
     content_report,
     content_sentences,
     lowest_rated_table,
     most_used_table,
+    report_sections,
     requests_table,
 )
+from tests.core.frames import d
+from tests.core.frames import leads as frame_leads
 
 WEEK = week_period("2026-W47")  # Monday 2026-11-16 to Sunday 2026-11-22
 TODAY = date(2026, 11, 23)
@@ -227,3 +234,28 @@ def test_requests_without_a_library_are_still_shown() -> None:
     section = content_report(content)
     assert NO_CONTENT in section.lines
     assert [name for name, _ in section.tables] == ["Open requests by votes"]
+
+
+def test_the_sync_carries_the_section_and_the_report_puts_it_before_the_action_items() -> None:
+    leads = frame_leads(
+        {"created_at": d("2026-11-17 09:00"), "mql_at": d("2026-11-17 10:00"), "source": "ads"}
+    )
+    common = {
+        "leads": leads,
+        "ratings": pl.DataFrame(schema=FEEDBACK_RATINGS),
+        "people": pl.DataFrame(schema=PEOPLE_SCHEMA),
+        "agreements": Agreements(),
+        "changes": [],
+        "now": datetime(2026, 11, 23, 9),
+    }
+    sync = weekly_sync("2026-W47", content=_tables(), **common)  # type: ignore[arg-type]
+    expected = content_week(_tables(), WEEK, today=TODAY)
+    assert sync.content is not None and sync.content.never_used == expected.never_used
+    for part in ("new_assets", "updated_assets", "most_used", "lowest_rated", "open_requests"):
+        assert getattr(sync.content, part).equals(getattr(expected, part)), part
+    actions = pl.DataFrame(schema=ACTIONS_SCHEMA)
+    titles = [s.title for s in report_sections(sync, actions, [])]
+    assert titles[-3:] == ["Wins to celebrate", "Content", "Decisions and action items"]
+    without = weekly_sync("2026-W47", **common)  # type: ignore[arg-type]
+    assert without.content is None
+    assert "Content" not in [s.title for s in report_sections(without, actions, [])]
