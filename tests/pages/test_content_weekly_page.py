@@ -112,3 +112,15 @@ def test_an_empty_library_says_how_to_start(fresh_app_env: str) -> None:
     assert "New this week" not in {m.label for m in at.metric}
     presenting = _weekly("exec", present="1", section="7")
     assert "No content yet: marketers add it on the Content page." in [i.value for i in presenting.info]
+
+
+def test_a_title_from_the_data_shows_as_typed(fresh_app_env: str) -> None:
+    hostile = "[Click me](javascript:alert(1)) <img src=x onerror=alert(1)> **bold**"
+    connection = sqlite3.connect(fresh_app_env.removeprefix("sqlite:///"))
+    with connection:
+        connection.execute("UPDATE content_assets SET title = ? WHERE title = ?", (hostile, NEW_ASSET))
+    connection.close()
+    at = _weekly("marketer")
+    assert not at.exception
+    said = next(m.value for m in at.markdown if "This week marketing" in m.value)
+    assert plain(hostile) in said and hostile not in said, "escaped, so markdown shows it as typed"
