@@ -13,6 +13,7 @@ from core.report import report_html
 from core.sla import Agreements, Terms
 from core.targeting import replay_evidence
 from core.weekly import (
+    ContentTables,
     CriteriaChange,
     VersionInForce,
     WeeklySync,
@@ -25,6 +26,8 @@ from core.weekly import (
 )
 from core.weekly_report import ACTIONS_SCHEMA, report_sections
 from db.action_items import items_for_week
+from db.content_frames import load_assets, load_requests, load_uses, load_versions
+from db.content_frames import load_ratings as load_content_ratings
 from db.criteria import versions
 from db.engine import read_session
 from db.feedback import load_rating_rows
@@ -90,6 +93,18 @@ def build_week(engine: Engine, week: str, *, now: datetime) -> WeeklySync:
         changes=week_changes(engine, week, in_force),
         now=now,
         answers=load_answers(engine),
+        content=week_content_tables(engine),
+    )
+
+
+def week_content_tables(engine: Engine) -> ContentTables:
+    """The content frames the report's Content part reads (the same as the page's)."""
+    return ContentTables(
+        assets=load_assets(engine),
+        versions=load_versions(engine),
+        uses=load_uses(engine),
+        ratings=load_content_ratings(engine),
+        requests=load_requests(engine),
     )
 
 
@@ -99,6 +114,6 @@ def week_report_html(
     title = f"Huddle weekly sync — {week_title(sync.week)}"
     subtitle = (
         f"Sales and Marketing, {sync.week}: the funnel, the SLA both sides, lead quality, handoff answers, "
-        "wins, actions."
+        "wins, content, actions."
     )
     return report_html(title, subtitle, report_sections(sync, actions, activations), made_at=made_at)

@@ -46,13 +46,13 @@ from core.weekly_report import (
     segments_table,
 )
 from db import clock
-from db.content_frames import content_stamp, load_assets, load_requests, load_uses, load_versions
-from db.content_frames import load_ratings as load_content_ratings
+from db.content_frames import content_stamp
 from db.engine import read_session
 from db.feedback import load_rating_rows, rating_stamp
 from db.models import Role
 from db.report import agreements as stored_agreements
 from db.report import versions_in_force as stored_versions
+from db.report import week_content_tables
 from ui.auth import CurrentUser
 from ui.cached import DataVersion
 from ui.criteria import active_version, criteria_activations, criteria_versions, targeting_data, tuning_key
@@ -119,14 +119,7 @@ def _sync(
 
 def content_tables() -> ContentTables:
     """The content frames the week's Content section reads (not the opportunities nor the people)."""
-    source = engine()
-    return ContentTables(
-        assets=load_assets(source),
-        versions=load_versions(source),
-        uses=load_uses(source),
-        ratings=load_content_ratings(source),
-        requests=load_requests(source),
-    )
+    return week_content_tables(engine())
 
 
 def _answers_stamp() -> tuple[int, datetime | None]:

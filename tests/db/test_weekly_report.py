@@ -82,6 +82,7 @@ def test_report_command_writes_an_offline_file_and_csvs(
         "Handoff answers",
         "Criteria changes",
         "Wins to celebrate",
+        "Content",  # the demo's sales content, as on the page
     ):
         assert f">{title}<" in html
     assert "=cmd|&#x27; /C calc&#x27;!A0 follow up &lt;b&gt;today&lt;/b&gt;" in html  # text, not markup

@@ -22,6 +22,7 @@ SECTIONS = (
     "Handoff answers",
     "Criteria changes",
     "Wins to celebrate",
+    "Content",
     "Decisions and action items",
 )
 # How far the page could scroll: in the document and in Streamlit's own scrolling main area.
@@ -70,10 +71,10 @@ def test_a_manager_presents_the_week_on_a_projector(browser: Any, demo_server: s
                 page.keyboard.press("ArrowRight")  # what a presentation clicker's "next" key also does
         page.keyboard.press("ArrowLeft")
         page.wait_for_function(
-            "() => (document.querySelector('h1')?.textContent || '').startsWith('Wins to celebrate')",
+            "() => (document.querySelector('h1')?.textContent || '').startsWith('Content')",
             timeout=TIMEOUT_MS,
         )
-        assert "section=6" in page.url and "present=1" in page.url  # a refresh keeps the place
+        assert "section=7" in page.url and "present=1" in page.url  # a refresh keeps the place
     finally:
         context.close()
 
