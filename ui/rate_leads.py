@@ -1,7 +1,7 @@
 """The Rate my leads screen's sections, for the signed-in rep or manager passed in: the SLA line, the lead
 a link names (`?lead=<id>`, an alert's link), the next lead inside the rating window with its rating form
-and the handoff answers beside it (or why there is none), a manager's pick of any lead of the team, and the
-ratings they may still change."""
+and the handoff answers beside it (or why there is none) with the sales content that fits it, a manager's
+pick of any lead of the team, and the ratings they may still change."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from db.handoff import Answer
 from db.models import HandoffAnswer
 from ui import clock
 from ui.auth import CurrentUser
+from ui.content import content_panel
 from ui.feedback import (
     PICKER_LIMIT,
     LeadToRate,
@@ -184,7 +185,8 @@ def rate_or_change(user: CurrentUser, lead_id: int, key: str, mine: MyRating | N
 
 
 def card_with_answers(user: CurrentUser, lead: LeadToRate, key: str, rate: Callable[[], None]) -> None:
-    """The lead's card: what it is, then the rating and, beside it (below it on a phone), the handoff."""
+    """The lead's card: what it is, then the rating and, beside it (below it on a phone), the handoff; then
+    the sales content that fits the lead."""
     with st.container(border=True):
         lead_card(lead)
         rating, answering = st.columns([3, 2], gap="medium")
@@ -192,6 +194,7 @@ def card_with_answers(user: CurrentUser, lead: LeadToRate, key: str, rate: Calla
             rate()
         with answering:
             handoff_panel(user, lead.id, key)
+        content_panel(user, lead, f"content_{key}")
 
 
 def describe_answer(answer: Answer) -> str:
