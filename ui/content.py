@@ -437,7 +437,7 @@ def open_asset(asset: dict[str, Any], key: str) -> None:
     if filename:
         st.download_button(
             f"Download the {KIND_WORDS.get(asset.get('media_type') or '', 'file')}",
-            data=_file_reader(int(asset["asset_id"])),
+            data=file_reader(int(asset["asset_id"])),
             file_name=filename,
             mime=asset.get("media_type") or "application/octet-stream",
             on_click="ignore",
@@ -447,7 +447,7 @@ def open_asset(asset: dict[str, Any], key: str) -> None:
         )
 
 
-def _file_reader(asset_id: int) -> Callable[[], bytes]:
+def file_reader(asset_id: int) -> Callable[[], bytes]:
     """The bytes of the asset's newest file, read when the download is clicked (on another thread: the
     engine is taken now)."""
     current = engine()

@@ -1,10 +1,13 @@
-""" "Content for this lead" on the rating card of Rate my leads: the assets that match the lead (and not those
-for another audience), one click logs the use, then the helped? rating; nothing matching leads to a request
-to marketing prefilled with the lead's persona and industry. Also from the Content page's "For my lead"."""
+"""The rating card's "Content for this lead" on Rate my leads: the assets that match the lead (and not those
+for another audience) with why each fits, one click logs the use, then the helped? rating and its change
+(kept in the history), shown but no longer offered once the 14 days are over; nothing matching leads to a
+request to marketing prefilled with the lead's persona, stage and industry. Also on a manager's pick of any
+lead of the team, and on the Content page's "For my lead"."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,10 +15,14 @@ from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from core.content_match import lead_stage
-from db.engine import make_engine, read_session
-from db.models import ContentRating, ContentRatingHistory, ContentRequest, ContentUse, Lead
+from core.feedback import EDIT_DAYS
+from db import clock
+from db.content import rate_asset
+from db.engine import make_engine, read_session, write_session
+from db.models import ContentKind, ContentRating, ContentRatingHistory, ContentRequest, ContentUse, Lead, User
 from tests.pages.conftest import logged_in_app
 from tests.pages.test_content_page import button, new_asset, no_trouble, user, without_content
+from ui.content import forget_content
 from ui.widgets import plain
 
 
@@ -147,3 +154,38 @@ def test_a_rep_finds_content_for_one_of_their_leads_on_the_content_page(content_
     no_trouble(at)
     with read_session(engine) as session:
         assert len(session.exec(select(ContentUse).where(ContentUse.asset_id == asset)).all()) == 1
+
+
+def test_a_rating_older_than_the_edit_window_is_shown_and_no_longer_offered(content_db: str) -> None:
+    engine = make_engine(content_db)
+    lead = rep_lead(engine)
+    asset = new_asset(engine, "Old faithful one-pager", kind=ContentKind.one_pager)
+    with write_session(engine) as session:
+        rep = session.exec(select(User).where(User.username == "rep")).one()
+        rate_asset(session=session, actor=rep, asset_id=asset, lead_id=int(lead.id or 0), stars=4,
+                   reasons=("won_trust",), note=None, now=clock.now() - timedelta(days=EDIT_DAYS + 1))  # fmt: skip
+    forget_content()
+    key = f"content_link_{lead.id}_c{asset}"
+    at = card("rep", int(lead.id or 0))
+    no_trouble(at)
+    assert "Your rating: ★★★★ (it can no longer be changed)" in [t.value for t in at.text]
+    assert not [s for s in at.segmented_control if s.key == f"{key}_stars"]
+    assert f"{key}_used" not in {b.key for b in at.button}, "its use is logged already"
+
+
+def test_a_manager_finds_content_for_any_lead_of_the_team_and_logs_its_use(content_db: str) -> None:
+    engine = make_engine(content_db)
+    lead = rep_lead(engine)  # the demo rep is on the manager's team
+    asset = new_asset(engine, "Team playbook deck", kind=ContentKind.deck)
+    at = logged_in_app("manager").run()
+    at.switch_page("screens/rate_leads.py")
+    at.run()
+    at.text_input(key="pick_search").input(lead.external_id).run()
+    at.selectbox(key="pick_lead").set_value(lead.id).run()
+    no_trouble(at)
+    assert "Content for this lead (1)" in panel_labels(at)
+    button(at, f"content_pick_{lead.id}_c{asset}_used").click().run()
+    no_trouble(at)
+    with read_session(engine) as session:
+        (used,) = session.exec(select(ContentUse)).all()
+    assert (used.asset_id, used.lead_id, used.user_id) == (asset, lead.id, user(engine, "manager").id)

@@ -34,7 +34,7 @@ from db.models import (
 )
 from tests.pages.conftest import logged_in_app
 from ui.auth import CurrentUser
-from ui.content import Search, content_write, forget_content, search_assets, service
+from ui.content import Search, content_write, file_reader, forget_content, search_assets, service
 from ui.widgets import plain
 
 CONTENT_TABLES = (
@@ -259,6 +259,7 @@ def test_a_marketer_adds_a_pdf_and_a_bad_link_is_refused_with_nothing_saved(cont
     )  # fmt: skip
     open_asset(at, int(asset.id or 0))
     assert [b.label for b in at.download_button] == ["Download the PDF"]
+    assert file_reader(int(asset.id or 0))() == tiny_pdf(), "the bytes are read when the button is clicked"
 
     at.text_input(key="add1_title").input("Sneaky")
     at.text_input(key="add1_link").input("javascript:alert(document.cookie)")
@@ -286,6 +287,23 @@ def test_a_marketer_replaces_the_link_marks_it_reviewed_and_archives_it(content_
     assert versions == [1, 2], "the earlier version stays in the history"
     assert "Versions (2)" in [e.label for e in at.expander]
 
+    at.text_input(key=f"{key}_edit_title").input("Pricing one-pager 2027")
+    at.multiselect(key=f"{key}_edit_industries").set_value(["Retail", "A brand-new industry"])
+    long_ago = clock.today() - timedelta(days=200)
+    at.date_input(key=f"{key}_edit_reviewed").set_value(long_ago)
+    submit(at, f"{key}_edit")
+    no_trouble(at)
+    (asset,), _ = assets_and_versions(engine)
+    assert (asset.title, asset.industries) == ("Pricing one-pager 2027", ["Retail", "A brand-new industry"])
+    assert asset.last_reviewed_on == long_ago
+    button(at, f"{key}_review").click().run()
+    no_trouble(at)
+    assert assets_and_versions(engine)[0][0].last_reviewed_on == clock.today()
+    at.text_input(key=f"{key}_edit_title").input("")
+    submit(at, f"{key}_edit")
+    assert len(at.error) == 1, "a title is needed"
+    assert assets_and_versions(engine)[0][0].title == "Pricing one-pager 2027", "nothing half-saved"
+
     button(at, f"{key}_archive").click().run()
     assert next(w.value for w in at.warning).startswith("Archive this asset?")
     button(at, f"{key}_confirm").click().run()
@@ -293,6 +311,7 @@ def test_a_marketer_replaces_the_link_marks_it_reviewed_and_archives_it(content_
     (asset,), _ = assets_and_versions(engine)
     assert asset.archived_at is not None
     assert "Archived assets (1)" in [e.label for e in at.expander]
+    assert next(i.value for i in page("rep").info).startswith("The library is empty."), "gone for reps"
 
 
 # ---------------------------------------------------------------- a rep uses and rates
