@@ -45,6 +45,7 @@ from core.content_files import (
     MAX_TITLE,
     ContentFileRefused,
     check_link,
+    clean_filename,
     clean_text,
     max_bytes,
     sniff,
@@ -108,6 +109,7 @@ MAX_DETAIL = 2000
 MAX_WHAT = 200
 # The longest audience value per list: the lead's column it is matched against.
 _VALUE_LIMITS = {"personas": 80, "industries": 120, "company_sizes": 40}
+_ONE = {"stages": "stage", "personas": "persona", "industries": "industry", "company_sizes": "company size"}
 _MAX_VALUES = 50  # per audience list
 _STORAGE_KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -235,8 +237,7 @@ def _audience_list(values: tuple[str, ...] | list[str], name: str) -> list[str]:
                 raise ContentRefused(f"Unknown stage: {text}. Pick from {', '.join(CONTENT_STAGES)}.")
         elif len(text) > _VALUE_LIMITS[name]:
             raise ContentRefused(
-                f"{text[:40]}… is too long for a {name[:-1].replace('_', ' ')}: "
-                f"keep it to {_VALUE_LIMITS[name]} characters."
+                f"{text[:40]}… is too long for a {_ONE[name]}: keep it to {_VALUE_LIMITS[name]} characters."
             )
         kept.setdefault(text.casefold(), text)
     if len(kept) > _MAX_VALUES:
@@ -308,7 +309,7 @@ def _version_values(link: str | None, file: FileIn | None) -> dict[str, Any]:
         media_type = sniff(file.filename, file.data)
     except ContentFileRefused as refused:
         raise ContentRefused(str(refused)) from None
-    filename = os.path.basename(file.filename.replace("\\", "/")).strip()[:255]
+    filename = clean_filename(file.filename)  # sniff accepted it: folders dropped, within MAX_FILENAME
     digest = hashlib.sha256(file.data).hexdigest()
     values: dict[str, Any] = {
         "filename": filename,
@@ -648,7 +649,7 @@ def request_content(
     if lead_id is not None and session.get(Lead, lead_id) is None:
         raise ContentRefused("That lead no longer exists.")
     row = ContentRequest(
-        what=_text(what, limit=MAX_WHAT, what="what you need", required=True) or "",
+        what=_what(what),
         detail=_text(detail, limit=MAX_DETAIL, what="detail"),
         kind=kind_value,
         persona=_text(persona, limit=80, what="persona"),
@@ -664,6 +665,13 @@ def request_content(
     _record(session, actor, "content.request", REQUEST_TYPE, row.id, f"kind={kind_value or '-'}", moment)
     session.flush()
     return row
+
+
+def _what(what: str | None) -> str:
+    text = _text(what, limit=MAX_WHAT, what="description of what you need")
+    if text is None:
+        raise ContentRefused("Say what content you need (a few words, up to 200 characters).")
+    return text
 
 
 def _request(session: Session, request_id: int, *, lock: bool = False) -> ContentRequest:
