@@ -17,12 +17,13 @@ from streamlit.testing.v1 import AppTest
 from core.content_match import lead_stage
 from core.feedback import EDIT_DAYS
 from db import clock
-from db.content import rate_asset
+from db.content import lead_content, rate_asset
 from db.engine import make_engine, read_session, write_session
+from db.feedback import lead_to_rate
 from db.models import ContentKind, ContentRating, ContentRatingHistory, ContentRequest, ContentUse, Lead, User
 from tests.pages.conftest import logged_in_app
 from tests.pages.test_content_page import button, new_asset, no_trouble, user, without_content
-from ui.content import forget_content
+from ui.content import content_of_lead, forget_content
 from ui.widgets import plain
 
 
@@ -72,6 +73,13 @@ def test_the_card_lists_the_matching_content_logs_its_use_and_rates_it(content_d
     at = card("rep", int(lead.id or 0))
     no_trouble(at)
     assert panel_labels(at) == ["Content for this lead (2)"]
+    on_card = lead_to_rate(engine, lead_id=int(lead.id or 0), owner_ids=[int(user(engine, "rep").id or 0)])
+    assert on_card is not None
+    assert (
+        content_of_lead(on_card)["asset_id"].to_list()
+        == lead_content(engine, lead_id=on_card.id)["asset_id"].to_list()
+        == [fits, anyone]
+    ), "the card's matches are db.content.lead_content's, the specific first"
     titles = [m.value for m in at.markdown if m.value.startswith("**") and "lead" in m.value.lower()]
     assert any("industry" in t for t in titles) and not any("another" in t for t in titles)
     assert [b.label for b in at.link_button] == ["Open the link", "Open the link"]
