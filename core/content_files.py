@@ -94,6 +94,7 @@ def check_link(url: str | None) -> str:
     try:
         parts = urlsplit(link)
         host = parts.hostname
+        _ = parts.port  # a port that is not a number, or out of range, raises here
     except ValueError:
         raise ContentFileRefused("That is not a web address: write it as https://example.com/...") from None
     scheme = parts.scheme.lower()
@@ -102,6 +103,11 @@ def check_link(url: str | None) -> str:
         raise ContentFileRefused(f"Only web links (http:// or https://) are allowed, not {named}.")
     if not host:
         raise ContentFileRefused("The link names no website: write it as https://example.com/...")
+    if "@" in parts.netloc:
+        # https://trusted.com@elsewhere.net opens elsewhere.net: a name or password in a link misleads.
+        raise ContentFileRefused(
+            "A link cannot hold a user name or password (nothing before an @ in the site)."
+        )
     return link
 
 

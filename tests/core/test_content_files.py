@@ -75,6 +75,10 @@ def test_web_links_are_kept_trimmed(link: str) -> None:
         ("", "Give"),
         (None, "Give"),
         ("https://example.com/" + "a" * 2000, "2,000"),
+        ("https://intranet.example.com@evil.example.net/deck", "user name"),
+        ("https://user:secret@example.com/deck", "user name"),
+        ("https://example.com:99999/deck", "not a web address"),
+        ("https://[::1/deck", "not a web address"),
     ],
 )
 def test_other_links_are_refused_with_a_sentence(link: str | None, words: str) -> None:
