@@ -32,6 +32,7 @@ from db.models import (
     Lead,
     User,
 )
+from db.settings import get_settings
 from tests.pages.conftest import logged_in_app
 from ui.auth import CurrentUser
 from ui.content import Search, content_write, file_reader, forget_content, search_assets, service
@@ -478,3 +479,19 @@ def test_the_search_reads_every_field_and_an_open_audience_list_fits_any_filter(
     assert found(persona="cfo", industry="retail") == [1, 2], "any case; open lists fit"
     assert found(industry="Finance") == [2, 3]
     assert found(size="1-50", kind="deck") == [2] and found(size="201-1000") == [1, 3]
+
+
+def test_a_file_over_the_cap_is_refused_on_the_page_before_anything_is_stored(
+    content_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUDDLE_CONTENT_MAX_MB", "0.0001")  # about 100 bytes: the tiny PDF is over it
+    get_settings.cache_clear()
+    engine = make_engine(content_db)
+    at = page("marketer")
+    fill_asset(at, "A deck too big")
+    at.file_uploader(key="add0_file").set_value(("big.pdf", tiny_pdf(), "application/pdf"))
+    submit(at, "add0")
+    assert not at.exception, at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    assert assets_and_versions(engine) == ([], []), "nothing stored"
+    get_settings.cache_clear()
