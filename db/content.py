@@ -954,19 +954,23 @@ def asset_versions(engine: Engine, *, asset_id: int) -> list[VersionRow]:
 
 def file_of_version(engine: Engine, *, version_id: int) -> StoredFile | None:
     """The uploaded file of a version, from the database or the content folder; None for a link, or when
-    the folder no longer holds the file."""
+    the folder no longer holds the file as it was stored (missing, or its bytes changed since: they must
+    still match the sha256 recorded at upload)."""
     with read_session(engine) as session:
-        found = session.exec(
-            select(
-                ContentVersion.filename,
-                ContentVersion.media_type,
-                ContentVersion.data,
-                ContentVersion.storage_key,
-            ).where(ContentVersion.id == version_id)
+        found = session.execute(
+            sa_select(
+                *_columns(
+                    ContentVersion.filename,
+                    ContentVersion.media_type,
+                    ContentVersion.data,
+                    ContentVersion.storage_key,
+                    ContentVersion.sha256,
+                )
+            ).where(col(ContentVersion.id) == version_id)
         ).first()
     if found is None:
         return None
-    filename, media_type, data, storage_key = found
+    filename, media_type, data, storage_key, sha256 = found
     if filename is None:
         return None
     if data is None:
@@ -977,6 +981,8 @@ def file_of_version(engine: Engine, *, version_id: int) -> StoredFile | None:
         if not path.is_file():
             return None
         data = path.read_bytes()
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            return None
     return StoredFile(
         filename=filename, media_type=media_type or "application/octet-stream", data=bytes(data)
     )

@@ -338,6 +338,11 @@ def test_with_a_folder_set_the_bytes_go_to_the_folder_under_their_sha256(
         assert [p.name for p in folder.iterdir()] == [row.sha256]  # no temp file left
         stored = file_of_version(db_engine, version_id=int(row.id or 0))
         assert stored is not None and stored.data == PDF and stored.media_type == "application/pdf"
+        stored_at = folder / str(row.sha256)
+        stored_at.write_bytes(PDF.replace(b"1.7", b"1.6"))  # changed behind Huddle's back
+        assert file_of_version(db_engine, version_id=int(row.id or 0)) is None
+        stored_at.unlink()
+        assert file_of_version(db_engine, version_id=int(row.id or 0)) is None
     finally:
         get_settings.cache_clear()
 
