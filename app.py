@@ -9,6 +9,7 @@ from ui.auth import CookieKeyMissing, authenticator, login_page, sidebar_account
 from ui.db import require_database
 from ui.logs import errors_logged, start_logging
 from ui.navigation import PAGES, home_for, pages_for
+from ui.widgets import pending_toasts
 
 # The tab's icon is a file of ours that Streamlit serves from its own /media/ address: a ":material/..." or
 # emoji icon would make every browser fetch it from an outside host (and go without on a closed network).
@@ -70,5 +71,6 @@ if navigation is landing:
     # Before the sidebar: a cookie still to be written after login must reach the page that stays.
     st.switch_page(home)
 sidebar_account(user, widget)
+pending_toasts()
 with errors_logged(navigation.url_path or "home"):
     navigation.run()

@@ -55,7 +55,7 @@ from ui.data import leads, people
 from ui.db import Acted, Session, act_as, database_url, engine
 from ui.feedback import PICKER_LIMIT, TeamLead, my_team_lead, my_team_leads
 from ui.navigation import Role
-from ui.widgets import plain
+from ui.widgets import plain, toast_and_rerun
 
 T = TypeVar("T")
 
@@ -223,8 +223,7 @@ def shown(acted: Acted[Any], said: str) -> None:
     if acted.refused is not None:
         st.error(acted.refused, icon=":material/block:")
         return
-    st.toast(said, icon=":material/check:")
-    st.rerun()
+    toast_and_rerun(said)
 
 
 def save(user: CurrentUser, said: str, write: Callable[..., Any], **given: Any) -> None:

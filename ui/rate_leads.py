@@ -34,7 +34,7 @@ from ui.feedback import (
 )
 from ui.handoff import answers_of_lead, submit_answer
 from ui.navigation import Role
-from ui.widgets import percent, plain
+from ui.widgets import percent, plain, toast_and_rerun
 
 LEAD_PARAM = "lead"  # /rate?lead=<id>: the lead an alert's link names
 
@@ -285,8 +285,7 @@ def _send(user: CurrentUser, lead_id: int, key: str, answer: HandoffAnswer, reas
         st.error(problem, icon=":material/block:")
         return
     st.session_state.pop(f"{key}_answering", None)
-    st.toast(ANSWER_LABEL[answer.value], icon=":material/check:")
-    st.rerun()
+    toast_and_rerun(ANSWER_LABEL[answer.value])
 
 
 def lead_card(lead: LeadToRate) -> None:
@@ -338,8 +337,7 @@ def rating_form(user: CurrentUser, lead_id: int, key: str, stars: int | None = N
     if problem:
         st.error(problem, icon=":material/block:")
         return
-    st.toast(f"Rated {stars_label(int(picked))}", icon=":material/check:")
-    st.rerun()
+    toast_and_rerun(f"Rated {stars_label(int(picked))}")
 
 
 def recent_section(user: CurrentUser) -> None:

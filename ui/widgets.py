@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -187,3 +187,19 @@ def share_metric(label: str, now: MoneyShare, before: MoneyShare, *, recorded: b
         delta = f"{(now.value - before.value) * 100:+.1f} pts"
     st.metric(label, percent(now.value), delta=delta, help=help_)
     st.caption(f"${now.amount:,.0f} of ${now.total:,.0f} · deals: {rate_detail(now.deals)}")
+
+
+TOAST_KEY = "_huddle_toasts"
+
+
+def toast_and_rerun(text: str, icon: str = ":material/check:") -> NoReturn:
+    """Run the page again with the change, and say `text` as a toast on that run: Streamlit (1.67) drops a
+    toast made just before st.rerun, so the person would never see that their click worked."""
+    st.session_state.setdefault(TOAST_KEY, []).append((text, icon))
+    st.rerun()
+
+
+def pending_toasts() -> None:
+    """The toasts toast_and_rerun left for this run (app.py calls it before every page)."""
+    for text, icon in st.session_state.pop(TOAST_KEY, []):
+        st.toast(text, icon=icon)
