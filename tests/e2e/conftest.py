@@ -83,17 +83,20 @@ def streamlit_server(
     port: int | None = None,
     name: str = "streamlit",
     cookie_key: str = COOKIE_KEY,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`streamlit run app.py` on a free port (or `port`, to restart a server at the address its tabs know)
     in demo mode against `database_url`, signing logins with `cookie_key`; yields its address. Its output
     goes to `log_folder`/`name`.log (appended: a restarted server keeps the first run's lines), by default
-    beside a SQLite database; a PostgreSQL URL needs `log_folder`."""
+    beside a SQLite database; a PostgreSQL URL needs `log_folder`. `extra_env` adds to or overrides the
+    environment (say HUDDLE_TODAY, to open the app a week later)."""
     if log_folder is None:
         if not database_url.startswith("sqlite:///"):
             raise ValueError(f"streamlit_server needs a log_folder for {database_url.split(':', 1)[0]}")
         log_folder = Path(database_url.removeprefix("sqlite:///")).parent
     port = port or _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": cookie_key}
+    env = {**os.environ, "DATABASE_URL": database_url, "HUDDLE_DEMO": "1", "HUDDLE_COOKIE_KEY": cookie_key,
+           **(extra_env or {})}  # fmt: skip
     log = (log_folder / f"{name}.log").open("ab")
     # No file watcher: a file saved while the tests run (by an editor, another test) must not make the
     # server re-import half of the app under the running sessions.
