@@ -78,7 +78,7 @@ test-dates: install-dev browser
 # tests fail if they leave `git status` changed.
 README_SHOT_TESTS := tests/e2e/test_login_browser.py tests/e2e/test_funnel_browser.py \
 	tests/e2e/test_kpi_screens_browser.py tests/e2e/test_weekly_sync_browser.py tests/e2e/test_import_browser.py \
-	tests/e2e/test_alert_mail_browser.py
+	tests/e2e/test_alert_mail_browser.py tests/e2e/test_content_browser.py
 screenshots: install-dev browser
 	HUDDLE_README_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q $(README_SHOT_TESTS)
 

@@ -904,7 +904,12 @@ def archived_section(user: CurrentUser) -> None:
     if archived.is_empty():
         return
     with st.expander(f"Archived assets ({archived.height:,})", icon=":material/inventory_2:"):
-        st.dataframe(library_rows(archived), hide_index=True, width="stretch")
+        st.dataframe(
+            library_rows(archived),
+            hide_index=True,
+            width="stretch",
+            column_config={"Last reviewed": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
 
 
 # ---------------------------------------------------------------- requests

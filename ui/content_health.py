@@ -116,7 +116,10 @@ def _sample(flag: str = "small_sample") -> pl.Expr:
 
 
 def _table(frame: pl.DataFrame, **config: Any) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config or None)
+    """A table; its date columns read as days ("Jan 18, 2026"), not as midnight timestamps."""
+    days = {name: st.column_config.DateColumn(format="MMM D, YYYY") for name, kind in frame.schema.items()
+            if kind == pl.Date() and name not in config}  # fmt: skip
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={**days, **config} or None)
 
 
 def empty_library(health: Health) -> bool:

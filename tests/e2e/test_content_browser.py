@@ -27,7 +27,7 @@ from db.models import (
     Lead,
     User,
 )
-from tests.e2e.conftest import screenshot, settle, streamlit_server
+from tests.e2e.conftest import readme_picture, screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 from tests.e2e.test_rate_leads_browser import copy_with_grace
 from tests.pages.test_content_page import tiny_pdf
@@ -179,7 +179,7 @@ def test_marketing_content_reaches_a_deal_and_the_weekly_sync(
         settle(page)
         page.get_by_text("Rated ★★★★★").first.wait_for(timeout=TIMEOUT_MS)
         settle(page)  # the toast comes first; the rest of the page follows
-        screenshot(page, "content-rated-phone")
+        readme_picture(screenshot(page, "content-rated-phone"), "content-card-phone.png")
 
         page.get_by_role("button", name="Missing something? Ask marketing").first.click()
         settle(page)
@@ -260,4 +260,14 @@ def test_marketing_content_reaches_a_deal_and_the_weekly_sync(
             page.wait_for_timeout(800)
         finally:
             screenshot(page, "content-weekly-sync")
+            desk.close()
+        desk, page = _logged_in(browser, base, "marketer")
+        try:
+            page.goto(f"{base}/content-health")
+            page.get_by_role("heading", name="Content health").wait_for(timeout=TIMEOUT_MS)
+            page.get_by_test_id("stMetricValue").first.wait_for(timeout=TIMEOUT_MS)
+            settle(page)
+            page.wait_for_timeout(800)
+            readme_picture(screenshot(page, "content-health"), "content-health.png")
+        finally:
             desk.close()
