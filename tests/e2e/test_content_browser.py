@@ -168,7 +168,8 @@ def test_marketing_content_reaches_a_deal_and_the_weekly_sync(
         card.get_by_role("button", name="Download").or_(card.get_by_text("Download")).first.wait_for(
             timeout=TIMEOUT_MS
         )
-        screenshot(page, "content-on-the-card-phone")
+        card.scroll_into_view_if_needed()
+        readme_picture(screenshot(page, "content-on-the-card-phone"), "content-card-phone.png")
         card.get_by_role("button", name="Used on this lead").click()
         settle(page)
         card = _card(page, CASE_STUDY)
@@ -179,7 +180,7 @@ def test_marketing_content_reaches_a_deal_and_the_weekly_sync(
         settle(page)
         page.get_by_text("Rated ★★★★★").first.wait_for(timeout=TIMEOUT_MS)
         settle(page)  # the toast comes first; the rest of the page follows
-        readme_picture(screenshot(page, "content-rated-phone"), "content-card-phone.png")
+        screenshot(page, "content-rated-phone")
 
         page.get_by_role("button", name="Missing something? Ask marketing").first.click()
         settle(page)
