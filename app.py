@@ -66,7 +66,8 @@ home = pages[home_for(user.role).url_path]
 # so every screen keeps a link of its own: /weekly-sync?present=1 works for everyone it is shown to.
 go_home = lambda: st.switch_page(home)  # noqa: E731
 landing = st.Page(go_home, title="Home", url_path="home", default=True, visibility="hidden")
-navigation = st.navigation([landing, *pages.values()])
+# Every page of the role listed, none behind "View more": a sales manager has thirteen.
+navigation = st.navigation([landing, *pages.values()], expanded=True)
 if navigation is landing:
     # Before the sidebar: a cookie still to be written after login must reach the page that stays.
     st.switch_page(home)

@@ -30,6 +30,21 @@ from db.access import NOBODY, OPERATOR, POLICY, AccessDenied, Action, Actor
 from db.action_items import ActionItemRefused, add_item, close_item, reopen_item
 from db.alerts import AlertsRefused, alert_defaults, my_alert_choices, set_alert_default, set_my_alert
 from db.audit_search import audit_action_families, search_audit
+from db.content import (
+    AssetIn,
+    ContentRefused,
+    add_asset,
+    archive_asset,
+    edit_asset,
+    log_use,
+    mark_reviewed,
+    rate_asset,
+    replace_content,
+    request_content,
+    triage_request,
+    unvote_request,
+    vote_request,
+)
 from db.criteria import CriteriaRefused, approve, comment, propose_version, reject, rollback_to
 from db.delivery import delivery_overview, failed_messages, retry
 from db.engine import read_session, write_session
@@ -44,6 +59,12 @@ from db.models import (
     AuditLog,
     Cadence,
     Channel,
+    ContentAsset,
+    ContentKind,
+    ContentRequest,
+    ContentRequestStatus,
+    ContentRequestVote,
+    ContentVersion,
     DataSource,
     Lead,
     Role,
@@ -78,6 +99,11 @@ CSV = b"id,created\nA-1,2026-01-05\n"
 EVERYONE = frozenset(Role)
 MANAGERS_AND_ADMINS = frozenset({Role.sales_manager, Role.admin})
 ADMINS = frozenset({Role.admin})
+MARKETING = frozenset({Role.marketer, Role.admin})  # who keeps sales content and answers its requests
+SELLERS = frozenset({Role.rep, Role.sales_manager})  # who use and rate it, on their own leads
+ASKERS = frozenset({Role.rep, Role.sales_manager, Role.admin})  # who request it and vote
+ASSET = AssetIn(title="Case study", kind=ContentKind.case_study, description=None, stages=(), personas=(),
+                industries=(), company_sizes=(), owner_id=None, last_reviewed_on=None)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -89,12 +115,16 @@ def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @dataclass(frozen=True)
 class World:
     """What the calls act on: "target" (a rep of team North), a lead "actor" owns, a draft criteria
-    version "proposer" made, an open and a closed action item of "target"'s."""
+    version "proposer" made, an open and a closed action item of "target"'s, an asset "proposer" added,
+    and two content requests of "target"'s (one "actor" has voted for)."""
 
     lead_id: int
     draft_id: int
     open_item_id: int
     closed_item_id: int
+    asset_id: int
+    request_id: int
+    voted_request_id: int
 
 
 def _world(engine: Engine, actor_role: Role, *, active: bool = True) -> World:
@@ -116,7 +146,16 @@ def _world(engine: Engine, actor_role: Role, *, active: bool = True) -> World:
                        created_at=now, closed_at=closed, closed_by_id=proposer.id if closed else None)
             for title, closed in (("open", None), ("closed", now))
         ]  # fmt: skip
-        session.add_all([lead, *items])
+        asset = ContentAsset(title="Deck", kind=ContentKind.deck, created_by_id=proposer.id, created_at=now,
+                             updated_at=now)  # fmt: skip
+        asks = [ContentRequest(what=what, requested_by_id=int(target.id or 0), created_at=now, updated_at=now)
+                for what in ("a battle card", "a case study")]  # fmt: skip
+        session.add_all([lead, *items, asset, *asks])
+        session.flush()
+        session.add_all([
+            ContentVersion(asset_id=int(asset.id or 0), version=1, link="https://example.com/deck", created_at=now),
+            ContentRequestVote(request_id=int(asks[1].id or 0), user_id=int(actor.id or 0), created_at=now),
+        ])  # fmt: skip
         draft = propose_version(
             session=session,
             actor=proposer,
@@ -125,7 +164,8 @@ def _world(engine: Engine, actor_role: Role, *, active: bool = True) -> World:
             rationale="a first version",
         )
         session.flush()
-        return World(int(lead.id or 0), int(draft.id or 0), int(items[0].id or 0), int(items[1].id or 0))
+        return World(int(lead.id or 0), int(draft.id or 0), int(items[0].id or 0), int(items[1].id or 0),
+                     int(asset.id or 0), int(asks[0].id or 0), int(asks[1].id or 0))  # fmt: skip
 
 
 Call = Callable[[Session, Actor], object]
@@ -262,6 +302,61 @@ WRITES: dict[str, Write] = {
     "retry": Write(
         _in_one_unit(lambda s, a: retry(session=s, actor=a, ids=[1], now=utcnow())),
         ADMINS, "delivery.retry", "delivery.retry",
+    ),
+    # Sales content (db/content.py).
+    "add_asset": Write(
+        _in_one_unit(lambda s, a: add_asset(session=s, actor=a, asset=ASSET, link="https://example.com/cs",
+                                            file=None, now=utcnow())),
+        MARKETING, "content.add", "content.manage",
+    ),
+    "edit_asset": Write(
+        _on_world(lambda s, a, w: edit_asset(session=s, actor=a, asset_id=w.asset_id, asset=ASSET, now=utcnow())),
+        MARKETING, "content.edit", "content.manage",
+    ),
+    "replace_content": Write(
+        _on_world(lambda s, a, w: replace_content(session=s, actor=a, asset_id=w.asset_id,
+                                                  link="https://example.com/deck-2", file=None, now=utcnow())),
+        MARKETING, "content.replace", "content.manage",
+    ),
+    "mark_reviewed": Write(
+        _on_world(lambda s, a, w: mark_reviewed(session=s, actor=a, asset_id=w.asset_id, on=utcnow().date(),
+                                                now=utcnow())),
+        MARKETING, "content.review", "content.manage",
+    ),
+    "archive_asset": Write(
+        _on_world(lambda s, a, w: archive_asset(session=s, actor=a, asset_id=w.asset_id, now=utcnow())),
+        MARKETING, "content.archive", "content.manage",
+    ),
+    "log_use": Write(
+        _on_world(lambda s, a, w: log_use(session=s, actor=a, asset_id=w.asset_id, lead_id=w.lead_id,
+                                          now=utcnow())),
+        SELLERS, "content.use", "content.use",
+    ),
+    "rate_asset": Write(
+        _on_world(lambda s, a, w: rate_asset(session=s, actor=a, asset_id=w.asset_id, lead_id=w.lead_id, stars=4,
+                                             reasons=("won_trust",), note=None, now=utcnow())),
+        SELLERS, "content.rate", "content.use",
+    ),
+    "request_content": Write(
+        _in_one_unit(lambda s, a: request_content(session=s, actor=a, what="an ROI one-pager", detail=None,
+                                                  kind=None, persona=None, stage=None, industry=None, lead_id=None,
+                                                  now=utcnow())),
+        ASKERS, "content.request", "content.request", operator=ContentRefused,
+    ),
+    "vote_request": Write(
+        _on_world(lambda s, a, w: vote_request(session=s, actor=a, request_id=w.request_id, now=utcnow())),
+        ASKERS, "content.vote", "content.request", operator=ContentRefused,
+    ),
+    "unvote_request": Write(
+        _on_world(lambda s, a, w: unvote_request(session=s, actor=a, request_id=w.voted_request_id,
+                                                 now=utcnow())),
+        ASKERS, "content.unvote", "content.request", operator=ContentRefused,
+    ),
+    "triage_request": Write(
+        _on_world(lambda s, a, w: triage_request(session=s, actor=a, request_id=w.request_id,
+                                                 status=ContentRequestStatus.accepted, reason=None, asset_id=None,
+                                                 now=utcnow())),
+        MARKETING, "content.triage", "content.triage",
     ),
     # The imports run their own transactions: called with the engine, and the actor in their options.
     "import_csv": Write(

@@ -56,7 +56,7 @@ def test_each_demo_account_sees_its_pages_and_can_log_out(
         page.get_by_text("Win rate").first.wait_for(timeout=TIMEOUT_MS)
         for spec in pages_for(ACCOUNTS[username].value):
             if len(pages_for(ACCOUNTS[username].value)) > 1:
-                assert sidebar.get_by_role("link", name=spec.title).is_visible()
+                assert sidebar.get_by_role("link", name=spec.title, exact=True).is_visible()
         page.wait_for_timeout(1500)  # let the chart draw before the picture
         shot = screenshot(page, f"overview-{username}")
         if username == "exec":
