@@ -44,6 +44,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from db.engine import make_engine  # noqa: E402
+from tests.bench.bench_tuning import ensure_seeded  # noqa: E402  (the same seeded demo database)
 
 SEED_TODAY = date(2026, 11, 23)
 MARKETER = "marketer"
@@ -72,22 +73,6 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 # ---------------------------------------------------------------- the database
-
-
-def ensure_seeded(path: Path, leads: int) -> None:
-    if path.exists():
-        return
-    from db.demo import seed_demo
-    from db.migrate import upgrade_to_head
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"seeding {leads:,} demo leads into {path} (once; later runs reuse it)…", flush=True)
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_to_head(engine)
-    started = time.perf_counter()
-    seed_demo(engine, leads=leads, seed=7, today=SEED_TODAY)
-    engine.dispose()
-    print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _text(moments: np.ndarray) -> list[str]:

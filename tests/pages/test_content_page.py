@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from db import clock
 from db.content import AssetIn, add_asset, log_use, request_content
+from db.demo_content import tiny_pdf as demo_pdf
 from db.engine import make_engine, read_session, write_session
 from db.feedback import team_leads
 from db.models import (
@@ -51,22 +52,8 @@ NASTY_TITLE = '<script>alert(1)</script> =HYPERLINK("http://evil","x") **bold**'
 
 
 def tiny_pdf() -> bytes:
-    """A real one-page PDF: header, catalog, pages, page, cross-reference table, trailer."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A real one-page PDF (the demo's own builder)."""
+    return demo_pdf("Case study")
 
 
 def without_content(url: str) -> str:
