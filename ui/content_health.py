@@ -299,8 +299,9 @@ def influence_rows(health: Health) -> pl.DataFrame:
 def influence_section(health: Health) -> None:
     if health.influence.is_empty():
         st.info(
-            "No closed opportunity has content used on it yet: once reps log the assets they use on deals "
-            "and those deals close, each asset's win rate shows here against comparable deals.",
+            "Nothing to compare yet: an asset shows here once it was used on a closed opportunity and a deal "
+            "of the same segment and quarter closed without it. Reps log the assets they use on deals; "
+            "each asset's win rate then shows against those comparable deals.",
             icon=":material/query_stats:",
         )
         return
