@@ -122,15 +122,19 @@ def webhook_server(script: list[str], hang_seconds: float = 3.0) -> Iterator[tup
             if step == "hang":
                 time.sleep(hook.hang_seconds)
             code = 200 if step == "hang" else int(step)
+            heard = code == 200 and step != "hang"
+            # Counted before answering: the sender may check the count the moment it hears the 200.
+            if heard:
+                with hook.lock:
+                    hook.delivered.append(body)
             try:
                 self.send_response(code)
                 self.end_headers()
                 self.wfile.write(b"ok" if code == 200 else b"boom")
             except OSError:
-                return  # the sender hung up: it did not hear this answer
-            if code == 200 and step != "hang":
-                with hook.lock:
-                    hook.delivered.append(body)
+                if heard:  # the sender hung up: it did not hear this answer
+                    with hook.lock:
+                        hook.delivered.remove(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
