@@ -184,21 +184,39 @@ def score_leads(leads: pl.LazyFrame, criteria: Criteria) -> pl.LazyFrame:
             pl.lit([], pl.List(pl.Int64)).alias("fired_rules"),
             pl.lit(criteria.threshold <= 0).alias("is_mql"),
         )
-    schema = leads.collect_schema()
-    conditions = [
-        rule.condition(schema[rule.attribute]) if rule.attribute in schema else pl.lit(False)
-        for rule in criteria.rules
-    ]
-    points = [
-        pl.when(fired).then(pl.lit(rule.points, pl.Int64)).otherwise(pl.lit(0, pl.Int64))
-        for rule, fired in zip(criteria.rules, conditions, strict=True)
-    ]
+    conditions = _conditions(leads, criteria)
     fired_ids = [
         pl.when(fired).then(pl.lit(_rule_key(rule, i), pl.Int64))
         for i, (rule, fired) in enumerate(zip(criteria.rules, conditions, strict=True))
     ]
-    score = reduce(lambda a, b: a + b, points).alias("score")
     return leads.with_columns(
-        score,
+        _score(criteria, conditions),
         pl.concat_list(fired_ids).list.drop_nulls().alias("fired_rules"),
     ).with_columns((pl.col("score") >= criteria.threshold).alias("is_mql"))
+
+
+def _conditions(leads: pl.LazyFrame, criteria: Criteria) -> list[pl.Expr]:
+    schema = leads.collect_schema()
+    return [
+        rule.condition(schema[rule.attribute]) if rule.attribute in schema else pl.lit(False)
+        for rule in criteria.rules
+    ]
+
+
+def _score(criteria: Criteria, conditions: Sequence[pl.Expr]) -> pl.Expr:
+    points = [
+        pl.when(fired).then(pl.lit(rule.points, pl.Int64)).otherwise(pl.lit(0, pl.Int64))
+        for rule, fired in zip(criteria.rules, conditions, strict=True)
+    ]
+    return reduce(lambda a, b: a + b, points).alias("score")
+
+
+def lead_scores(leads: pl.LazyFrame, criteria: Criteria) -> pl.LazyFrame:
+    """`score` and `is_mql` as score_leads gives them, without the fired rules: what the tuning's many
+    scorings of a million leads need (the list of fired rules costs more than the score itself)."""
+    if not criteria.rules:
+        return leads.with_columns(
+            pl.lit(0, pl.Int64).alias("score"), pl.lit(criteria.threshold <= 0).alias("is_mql")
+        )
+    score = _score(criteria, _conditions(leads, criteria))
+    return leads.with_columns(score).with_columns((pl.col("score") >= criteria.threshold).alias("is_mql"))

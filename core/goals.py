@@ -21,7 +21,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from core.criteria import Criteria, Rule, score_leads
+from core.criteria import Criteria, Rule, lead_scores
 
 DEFAULT_KEEP = 0.9
 BARELY_SELECTS = 0.9  # a version that passes this share of leads or more selects next to nothing
@@ -60,7 +60,7 @@ def goal_sentence(goal: Goal, *, keep: float = DEFAULT_KEEP, committed: int | No
 
 def mql_count(leads: pl.DataFrame, criteria: Criteria) -> int:
     """How many of `leads` `criteria` makes MQLs."""
-    return int(score_leads(leads.lazy(), criteria).select(pl.col("is_mql").sum()).collect().item())
+    return int(lead_scores(leads.lazy(), criteria).select(pl.col("is_mql").sum()).collect().item())
 
 
 def default_goal(current: Criteria, learning: pl.DataFrame) -> Goal:
@@ -91,13 +91,13 @@ def window_days(leads: pl.DataFrame, until: datetime) -> float:
 
 def threshold_for_volume(scores: pl.Series, volume: int) -> int:
     """The lowest whole threshold that makes at most `volume` of these scores MQLs."""
-    ordered: list[int] = sorted((int(v) for v in scores.to_list()), reverse=True)
-    if not ordered or volume <= 0:
-        return (ordered[0] if ordered else 0) + 1
-    if volume >= len(ordered):
-        return ordered[-1]
-    cut = ordered[volume - 1]
-    return cut if sum(v >= cut for v in ordered) <= volume else cut + 1
+    ordered = scores.drop_nulls().cast(pl.Int64).sort(descending=True)  # a million scores: no Python list
+    if ordered.is_empty() or volume <= 0:
+        return int(ordered[0] if not ordered.is_empty() else 0) + 1
+    if volume >= ordered.len():
+        return int(ordered[-1])
+    cut = int(ordered[volume - 1])
+    return cut if int((ordered >= cut).sum()) <= volume else cut + 1
 
 
 def threshold_for_wins(scored: pl.DataFrame, keep: float = DEFAULT_KEEP) -> int | None:
@@ -140,7 +140,9 @@ def threshold_for_goal(
     *committed* makes the SLA's `committed` MQLs a month there (`committed_volume` over the window's
     days, from its first lead to `learn_until`); *wins* keeps at least `keep` of its won deals and won
     revenue with the fewest MQLs. ValueError (fit to show) for a goal that cannot be pursued."""
-    scored = score_leads(learning.lazy(), Criteria(tuple(rules), 0)).collect()
+    scored = (
+        lead_scores(learning.lazy(), Criteria(tuple(rules), 0)).select("score", "outcome", "amount").collect()
+    )
     if goal is Goal.wins:
         threshold = threshold_for_wins(scored, keep)
         if threshold is None:

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, attribute_label, score_leads
+from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule, attribute_label, lead_scores
 from core.goals import (
     DEFAULT_KEEP,
     Goal,
@@ -306,10 +306,13 @@ def ranking_quality(scored: pl.DataFrame, lost: pl.Expr) -> tuple[Auc, Auc]:
     )
 
 
+BACKTEST_COLUMNS = ("outcome", "amount", "mql_at", "sql_at", "stars")
+
+
 def backtest(evidence: pl.DataFrame, criteria: Criteria, *, start: datetime, end: datetime) -> Backtest:
     """Replay the leads created in [start, end) under `criteria`."""
-    window = evidence.filter((pl.col("created_at") >= start) & (pl.col("created_at") < end))
-    scored = score_leads(window.lazy(), criteria).collect()
+    window = evidence.lazy().filter((pl.col("created_at") >= start) & (pl.col("created_at") < end))
+    scored = lead_scores(window, criteria).select("score", "is_mql", *BACKTEST_COLUMNS).collect()
     mql = scored.filter(pl.col("is_mql"))
     seen = mql.filter(pl.col("mql_at").is_not_null())  # the MQLs sales saw: only they could become SQLs
     rated = mql.filter(pl.col("stars").is_not_null())

@@ -56,6 +56,7 @@ ACCOUNTS = (("rep", "rep"), ("manager", "sales_manager"), ("marketer", "marketer
 FILTERED = {"funnel", "quota", "revenue", "rating-coverage"}  # the pages with the sidebar filters
 PERIODS = ("this_month", "last_month", "quarter_to_date", "last_quarter", "this_week", "last_week")
 TIMEOUT_MS = 60_000
+LOGIN_TRIES = 3
 MB = 1024 * 1024
 
 
@@ -223,6 +224,19 @@ async def load(page: Any, base: str, address: str, title: str) -> bool:
         return False
 
 
+async def logged_in(page: Any, base: str, username: str, logins: asyncio.Lock) -> bool:
+    """Logged in within LOGIN_TRIES tries: on a busy machine the first page can outlast the timeout, and
+    a role that sits out would leave its pages out of the soak."""
+    for attempt in range(1, LOGIN_TRIES + 1):
+        try:
+            async with logins:  # people arrive one at a time: a login is a deliberately slow bcrypt check
+                await log_in(page, base, username)
+            return True
+        except Exception as problem:
+            print(f"  {username}: login try {attempt} failed ({type(problem).__name__})")
+    return False
+
+
 async def worker(browser: Any, base: str, username: str, role: str, mix: list[tuple[str, str]],
                  soak: Soak, logins: asyncio.Lock) -> None:  # fmt: skip
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
@@ -231,11 +245,8 @@ async def worker(browser: Any, base: str, username: str, role: str, mix: list[tu
                         lambda route: route.abort())  # fmt: skip
     page = await context.new_page()
     try:
-        try:
-            async with logins:  # people arrive one at a time: a login is a deliberately slow bcrypt check
-                await log_in(page, base, username)
-        except Exception as problem:
-            print(f"  {username} could not log in ({type(problem).__name__}); this context sits out")
+        if not await logged_in(page, base, username, logins):
+            print(f"  {username} could not log in in {LOGIN_TRIES} tries; this context sits out")
             return
         for address, title in itertools.cycle(mix):
             if soak.next_load() is None:

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from core.criteria import Criteria, Rule, score_leads
+from core.criteria import Criteria, Rule, lead_scores, score_leads
 
 CRITERIA = Criteria(
     rules=(
@@ -40,6 +40,23 @@ def test_score_is_the_sum_of_the_rules_that_fire() -> None:
         schema={"score": pl.Int64, "fired_rules": pl.List(pl.Int64), "is_mql": pl.Boolean},
     )
     assert_frame_equal(scored, expected)
+
+
+def test_lead_scores_gives_the_same_score_and_mql_without_the_fired_rules() -> None:
+    leads = pl.LazyFrame(
+        {
+            "industry": ["Retail", None, "Software", "Retail"],
+            "page_views": [6, 10, 1, 5],
+            "source": ["events", "events", None, "ads"],
+            "persona": ["Manager", "Student", None, "Manager"],
+            "email_clicks": [3, 0, None, 1],
+        }
+    )
+    scored = lead_scores(leads, CRITERIA).collect()
+    assert "fired_rules" not in scored.columns
+    assert scored.select("score", "is_mql").rows() == [(65, True), (15, False), (0, False), (55, True)]
+    nothing = lead_scores(leads, Criteria(rules=(), threshold=0)).collect()
+    assert nothing.select("score", "is_mql").unique().rows() == [(0, True)], "no rules, threshold 0: all pass"
 
 
 def test_threshold_is_inclusive() -> None:

@@ -91,6 +91,11 @@ def test_count_rules_of_the_version_are_evidence_too() -> None:
 @pytest.mark.parametrize(("volume", "threshold"), [(2, 41), (3, 40), (1, 50), (0, 51), (10, 30)])
 def test_the_threshold_that_keeps_a_volume(volume: int, threshold: int) -> None:
     assert threshold_for_volume(pl.Series([50, 40, 40, 30]), volume) == threshold
+    assert threshold_for_volume(pl.Series([40, None, 30, 50, None, 40]), volume) == threshold, "any order"
+
+
+def test_the_threshold_of_no_scores_keeps_nobody() -> None:
+    assert threshold_for_volume(pl.Series([], dtype=pl.Int64), 5) == 1
 
 
 def test_backtest_replays_a_window() -> None:
