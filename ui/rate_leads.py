@@ -45,6 +45,11 @@ def stars_label(stars: int) -> str:
     return "★" * stars
 
 
+def mqls(count: int) -> str:
+    """ "1 MQL", "24 MQLs" """
+    return "1 MQL" if count == 1 else f"{count:,} MQLs"
+
+
 def waited(since: datetime, now: datetime | None = None) -> str:
     """How long a lead has waited, in hours up to three days, then in days."""
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
@@ -56,7 +61,7 @@ def sla_status(user: CurrentUser) -> None:
     """One line a rep reads on a phone: what is overdue now, and how the last 30 days went."""
     status = my_sla_status(user)
     overdue = (
-        f":red[**{status.overdue:,} MQLs waited past the agreed hours untouched**]"
+        f":red[**{mqls(status.overdue)} waited past the agreed hours untouched**]"
         if status.overdue
         else ":green[**Nothing overdue**]"
     )
@@ -103,7 +108,8 @@ def next_lead(user: CurrentUser, skip: int | None = None) -> None:
     if not waiting:
         st.caption("The lead above is the only one waiting for your rating.")
         return
-    st.markdown(f"**{queue.waiting:,} MQLs** wait for your rating, the longest-waiting first.")
+    waits = "waits" if queue.waiting == 1 else "wait"
+    st.markdown(f"**{mqls(queue.waiting)}** {waits} for your rating, the longest-waiting first.")
     left = (
         f" {queue.missed:,} older MQLs left the queue unrated: they count as missed on Rating coverage."
         if queue.missed
@@ -302,11 +308,11 @@ def lead_card(lead: LeadToRate) -> None:
         st.text(" · ".join(v for v in values if v) or "not recorded")
     st.markdown("**Engagement**")
     counts = (
-        (lead.page_views, "page views"),
-        (lead.email_clicks, "email clicks"),
-        (lead.content_downloads, "downloads"),
+        (lead.page_views, "page view", "page views"),
+        (lead.email_clicks, "email click", "email clicks"),
+        (lead.content_downloads, "download", "downloads"),
     )
-    st.text(" · ".join(f"{n} {what}" for n, what in counts))
+    st.text(" · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts))
     if lead.why:
         with st.expander(f"Why an MQL: {lead.score} points, {lead.threshold} needed", expanded=False):
             for sentence in lead.why:

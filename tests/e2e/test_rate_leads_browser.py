@@ -17,6 +17,7 @@ from db.engine import make_engine, write_session
 from db.sla import agreement_for, current_agreements, set_agreement
 from tests.e2e.conftest import screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
+from tests.pages.test_rate_leads_page import approve_a_rule_on_an_imported_attribute
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +48,24 @@ def long_grace_server(demo_database: str, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture
+def attribute_rule_server(demo_database: str, tmp_path: Path) -> Iterator[str]:
+    """A server on a copy of the demo database whose version in force reads an imported attribute, and the
+    link (as a new-MQL alert gives it) to the rep's newest MQL it made."""
+    url = copy_with_grace(demo_database, tmp_path, 14)
+    approve_a_rule_on_an_imported_attribute(url)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        (lead_id,) = connection.execute(
+            "SELECT leads.id FROM leads JOIN users ON users.id = leads.owner_id WHERE users.username = 'rep' "
+            "AND json_extract(leads.attributes, '$.sign_up_form') = 'Demo request' AND leads.mql_at IS NOT NULL "
+            "ORDER BY leads.mql_at DESC LIMIT 1"
+        ).fetchone()
+    with streamlit_server(url) as base:
+        yield f"{base}/rate?lead={lead_id}"
+
+
 def _waiting(page: Any) -> int:
-    text = page.get_by_text(re.compile(r"MQLs wait for your rating")).first.inner_text()
+    text = page.get_by_text(re.compile(r"MQLs? waits? for your rating")).first.inner_text()
     found = re.search(r"([\d,]+) MQLs", text)
     assert found, text
     return int(found.group(1).replace(",", ""))
@@ -118,4 +135,29 @@ def test_a_manager_reads_the_rating_coverage(browser: Any, demo_server: str) -> 
         page.wait_for_timeout(800)
         screenshot(page, "rating-coverage-calibration")
     finally:
+        context.close()
+
+
+def test_the_rating_card_says_why_an_mql_in_the_words_of_an_imported_attribute(
+    browser: Any, attribute_rule_server: str
+) -> None:
+    """The version in force scores an imported attribute (sign_up_form): a rep on a phone opens the card's
+    lead from its alert's link, opens the card's *Why an MQL* and reads that rule in words, with its points."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        base, _, link = attribute_rule_server.partition("/rate?")
+        _log_in(page, base, "rep", "huddle-demo")
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Log out").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.goto(f"{base}/rate?{link}")  # the new-MQL alert's link
+        page.get_by_text("The lead your link opened").wait_for(timeout=TIMEOUT_MS)
+        settle(page)
+        page.get_by_text("Why an MQL: 60 points, 60 needed").first.click()
+        rule = page.get_by_text("• Sign up form is Demo request: +60 points").first
+        expect(rule).to_be_visible(timeout=TIMEOUT_MS)
+        rule.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # the expander's opening animation, for the picture
+    finally:
+        screenshot(page, "rate-leads-why-an-attribute-rule")
         context.close()

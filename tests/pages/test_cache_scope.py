@@ -209,7 +209,7 @@ def test_each_rep_sees_their_own_breaches_by_name_and_nobody_elses(data: dict[st
 
 def _queue_shown(at: AppTest) -> tuple[int, int, str]:
     """(MQLs waiting, the id of the lead on the card, its owner) as the page shows them."""
-    waiting = next(m.value for m in at.markdown if "MQLs** wait for your rating" in m.value)
+    waiting = next(m.value for m in at.markdown if "for your rating, the longest" in m.value)
     count = int(waiting.split("**")[1].split()[0].replace(",", ""))
     form = next(s.key for s in at.segmented_control if s.key and s.key.startswith("rate_"))
     owner = next(c.value for c in at.caption if "owned by" in c.value).split("owned by ")[-1]

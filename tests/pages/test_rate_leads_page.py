@@ -201,22 +201,22 @@ def test_a_manager_cannot_pick_another_teams_lead(own_db: str) -> None:
     assert "No MQL of your team matches." in [c.value for c in at.caption]
 
 
-def test_the_card_says_why_an_mql_with_a_rule_on_an_imported_attribute(own_db: str) -> None:
-    """A version whose only rule reads an imported attribute is approved: the leads it makes MQLs reach the
-    rep's queue, and the card's *Why an MQL* names that rule in words."""
+def approve_a_rule_on_an_imported_attribute(url: str) -> None:
+    """The rep owns the demo's unhanded Demo request sign-ups (a CRM export names an owner on every lead,
+    handed over or not; the demo's unhanded leads have none), and a version whose only rule reads the
+    imported attribute sign_up_form (+60, threshold 60) is proposed by the marketer and approved by the
+    manager: those leads become MQLs in the rep's queue."""
     from core.criteria import Rule
     from db.criteria import approve, propose_version
 
-    engine = make_engine(own_db)
-    # A CRM export names an owner on every lead, handed over or not (the demo's unhanded leads have none):
-    # the rep owns the unhanded Demo request sign-ups.
-    with sqlite3.connect(own_db.removeprefix("sqlite:///")) as connection:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
         connection.execute(
             "UPDATE leads SET owner_id = (SELECT id FROM users WHERE username = 'rep'), "
             "team_id = (SELECT team_id FROM users WHERE username = 'rep') "
             "WHERE mql_at IS NULL AND sql_at IS NULL AND closed_at IS NULL "
             "AND json_extract(attributes, '$.sign_up_form') = 'Demo request'"
         )
+    engine = make_engine(url)
     with write_session(engine) as session:
         marketer = session.exec(select(User).where(User.username == "marketer")).one()
         draft = propose_version(
@@ -227,6 +227,14 @@ def test_the_card_says_why_an_mql_with_a_rule_on_an_imported_attribute(own_db: s
     with write_session(engine) as session:
         manager = session.exec(select(User).where(User.username == "manager")).one()
         approve(session=session, actor=manager, version_id=draft_id)
+    engine.dispose()
+
+
+def test_the_card_says_why_an_mql_with_a_rule_on_an_imported_attribute(own_db: str) -> None:
+    """A version whose only rule reads an imported attribute is approved: the leads it makes MQLs reach the
+    rep's queue, and the card's *Why an MQL* names that rule in words."""
+    approve_a_rule_on_an_imported_attribute(own_db)
+    engine = make_engine(own_db)
     queue = _queue(engine, "rep")
     assert queue.leads, "the approval made MQLs of the rep's new Demo request leads"
     at = _page("rep")
