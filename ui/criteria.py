@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -53,6 +54,7 @@ from db.criteria import (
 from db.engine import read_session
 from db.models import Role, User
 from db.tuning import (
+    LearningData,
     NoCommitment,
     active_criteria,
     committed_per_month,
@@ -148,9 +150,41 @@ def goal_picker() -> tuple[Goal | None, float]:
     return goal, keep
 
 
-def learn_targeting(key: TuningKey) -> Targeting | None:
-    """The tuning of the version in force on all the data; None when there are no leads to learn from."""
-    learning = load_learning_data(engine())
+LearningStamp = tuple[str, int, int]  # the database, ui.data.generation(), how many leads
+
+
+class LearningCache:
+    """The leads last read for a tuning (with every attribute and the catalogue), kept by their stamp and
+    for at most `max_age` seconds, as the frames are: at a million leads reading them is most of a tuning
+    (tens of seconds against a few), and a new goal, a new rating or another version in force tunes again
+    on the same leads. An import, an approval or a seed moves the generation and reads them afresh."""
+
+    def __init__(
+        self,
+        load: Callable[[], LearningData],
+        max_age: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load, self._max_age, self._clock = load, max_age, clock
+        self._kept: tuple[LearningStamp, float, LearningData] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, stamp: LearningStamp) -> LearningData:
+        with self._lock:
+            kept = self._kept
+            if kept is not None and kept[0] == stamp and self._clock() - kept[1] < self._max_age:
+                return kept[2]
+            self._kept = None  # the old leads go before the new ones are read: one copy at a time
+            data = self._load()
+            self._kept = (stamp, self._clock(), data)
+            return data
+
+
+def learn_targeting(key: TuningKey, cache: LearningCache | None = None) -> Targeting | None:
+    """The tuning of the version in force on all the data (its leads from `cache` when given); None when
+    there are no leads to learn from."""
+    stamp = (key.url, key.generation, key.evidence[0])
+    learning = cache.get(stamp) if cache is not None else load_learning_data(engine())
     leads = learning.leads
     if leads.is_empty() or leads["created_at"].is_null().all():
         return None
@@ -195,7 +229,8 @@ class TuningJobs:
 
 @st.cache_resource(show_spinner=False)
 def tuning_jobs() -> TuningJobs:
-    return TuningJobs(learn_targeting)
+    cache = LearningCache(lambda: load_learning_data(engine()))
+    return TuningJobs(lambda key: learn_targeting(key, cache))
 
 
 @dataclass(frozen=True)

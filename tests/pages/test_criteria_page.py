@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
@@ -308,6 +309,31 @@ def test_one_tuning_per_data_version_is_shared_and_a_failure_is_tried_again() ->
         jobs.job(criteria_ui.TuningKey("sqlite:///x.db", None, generation, (0, 0, ""))).result(timeout=30)
     assert jobs.job(key).result(timeout=30) is None  # generation 1 was dropped (keep=2): learnt anew
     assert calls == [1, 1, 2, 3, 1]
+
+
+def test_the_leads_are_read_once_per_data_version_whatever_goal_or_rating_comes_next() -> None:
+    """A new goal or a new rating tunes again on the leads already read; an import (a new generation), a
+    new lead count or the frames' age reads them afresh."""
+    import ui.criteria as criteria_ui
+
+    reads: list[int] = []
+    now = [0.0]
+
+    def read() -> criteria_ui.LearningData:
+        reads.append(len(reads))
+        return criteria_ui.LearningData(pl.DataFrame({"n": [len(reads)]}), pl.DataFrame(), ())
+
+    cache = criteria_ui.LearningCache(read, max_age=300, clock=lambda: now[0])
+    first = cache.get(("sqlite:///x.db", 1, 10))
+    assert cache.get(("sqlite:///x.db", 1, 10)) is first and reads == [0], "the same leads: read once"
+    cache.get(("sqlite:///x.db", 2, 10))  # an import moved the generation
+    cache.get(("sqlite:///x.db", 2, 11))  # a lead more
+    assert len(reads) == 3
+    now[0] = 299.0
+    cache.get(("sqlite:///x.db", 2, 11))
+    now[0] = 301.0
+    cache.get(("sqlite:///x.db", 2, 11))
+    assert len(reads) == 4, "kept at most five minutes, as the frames"
 
 
 def test_the_people_who_sign_pick_the_goal_and_the_summary_names_it(app_env: str) -> None:
