@@ -264,3 +264,30 @@ def test_the_source_is_updated_when_the_import_changes_something_and_only_then(d
     label, renamed_at = _source(db_engine)
     assert label == "Renamed CRM"
     assert renamed_at > updated
+
+
+def test_values_spelled_alike_are_one_value_spelled_as_most_rows_spell_it(db_engine: Engine) -> None:
+    """A free-typed picklist: "Software" on two rows, "software" and "SOFTWARE  " on one each are one
+    industry, "Software"; a tie ("Web" once, "web" once) keeps the earlier row's. A landing page is an
+    address and keeps its case."""
+    rows = [
+        ("L-1", "Software", "Web"),
+        ("L-2", "software", "web"),
+        ("L-3", "Software", "Ads"),
+        ("L-4", "SOFTWARE  ", "Ads"),
+        ("L-5", "Retail", "Ads"),
+    ]
+    lines = ["Id,Created,MQL,Outcome,Closed,Amount,Owner,Source,Industry"] + [
+        f"{lead},2024-01-0{n},,,,,Ann Lee,{source},{industry}"
+        for n, (lead, industry, source) in enumerate(rows, 1)
+    ]
+    assert import_csv(db_engine, ("\n".join(lines) + "\n").encode(), MAPPING, options=AS_OPERATOR).ok
+    with Session(db_engine) as session:
+        stored = session.execute(text("SELECT external_id, industry, source FROM leads ORDER BY external_id"))
+        assert [tuple(r) for r in stored] == [
+            ("L-1", "Software", "Web"),
+            ("L-2", "Software", "Web"),
+            ("L-3", "Software", "Ads"),
+            ("L-4", "Software", "Ads"),
+            ("L-5", "Retail", "Ads"),
+        ]
