@@ -16,19 +16,19 @@ CRITERIA = Criteria(
     ),
     threshold=40,
 )
+FOUR_LEADS = pl.LazyFrame(
+    {
+        "industry": ["Retail", None, "Software", "Retail"],
+        "page_views": [6, 10, 1, 5],
+        "source": ["events", "events", None, "ads"],
+        "persona": ["Manager", "Student", None, "Manager"],
+        "email_clicks": [3, 0, None, 1],
+    }
+)
 
 
 def test_score_is_the_sum_of_the_rules_that_fire() -> None:
-    leads = pl.LazyFrame(
-        {
-            "industry": ["Retail", None, "Software", "Retail"],
-            "page_views": [6, 10, 1, 5],
-            "source": ["events", "events", None, "ads"],
-            "persona": ["Manager", "Student", None, "Manager"],
-            "email_clicks": [3, 0, None, 1],
-        }
-    )
-    scored = score_leads(leads, CRITERIA).select("score", "fired_rules", "is_mql").collect()
+    scored = score_leads(FOUR_LEADS, CRITERIA).select("score", "fired_rules", "is_mql").collect()
     expected = pl.DataFrame(
         {
             # 30+20+10+5 = 65; 20+10-15 = 15 (Student: "ne" does not fire; null industry never fires);
@@ -43,19 +43,10 @@ def test_score_is_the_sum_of_the_rules_that_fire() -> None:
 
 
 def test_lead_scores_gives_the_same_score_and_mql_without_the_fired_rules() -> None:
-    leads = pl.LazyFrame(
-        {
-            "industry": ["Retail", None, "Software", "Retail"],
-            "page_views": [6, 10, 1, 5],
-            "source": ["events", "events", None, "ads"],
-            "persona": ["Manager", "Student", None, "Manager"],
-            "email_clicks": [3, 0, None, 1],
-        }
-    )
-    scored = lead_scores(leads, CRITERIA).collect()
+    scored = lead_scores(FOUR_LEADS, CRITERIA).collect()
     assert "fired_rules" not in scored.columns
     assert scored.select("score", "is_mql").rows() == [(65, True), (15, False), (0, False), (55, True)]
-    nothing = lead_scores(leads, Criteria(rules=(), threshold=0)).collect()
+    nothing = lead_scores(FOUR_LEADS, Criteria(rules=(), threshold=0)).collect()
     assert nothing.select("score", "is_mql").unique().rows() == [(0, True)], "no rules, threshold 0: all pass"
 
 
