@@ -237,25 +237,40 @@ def propose(
 AFTER_SALE_SHARE = 0.95  # of the leads an attribute is filled for, the share won that marks it as a leak
 
 
-def after_sale_reason(leads: pl.DataFrame, name: str) -> str | None:
-    """Why `name` cannot pick leads before the sale, or None: an attribute filled in (almost) only on won
-    deals is recorded by the sale itself (a closed-deals export joined on), so learning from it would
-    learn the outcome. Data that is all wins (nothing to tell apart) has no such leak."""
-    if name not in leads.columns or "outcome" not in leads.columns:
-        return None
-    filled = pl.col(name).is_not_null() & (pl.col(name).cast(pl.String) != "")
+def after_sale_reasons(leads: pl.DataFrame, names: Sequence[str]) -> dict[str, str]:
+    """Why each of `names` that cannot pick leads before the sale cannot: an attribute filled in (almost)
+    only on won deals is recorded by the sale itself (a closed-deals export joined on), so learning from it
+    would learn the outcome. Data that is all wins (nothing to tell apart) has no such leak. One pass
+    over the leads for every name."""
+    present = [name for name in dict.fromkeys(names) if name in leads.columns]
+    if not present or "outcome" not in leads.columns:
+        return {}
+    won = pl.col("outcome") == "won"
+
+    def filled(name: str) -> pl.Expr:
+        return pl.col(name).is_not_null() & (pl.col(name).cast(pl.String) != "")
+
     counts = leads.select(
-        filled.sum().alias("filled"),
-        (filled & (pl.col("outcome") == "won")).sum().alias("won"),
-        (pl.col("outcome") == "won").sum().alias("all_won"),
-    ).row(0)
-    count, won, all_won = (int(v or 0) for v in counts)
-    if count < MIN_COUNT or all_won > leads.height / 2 or won < AFTER_SALE_SHARE * count:
-        return None
-    return (
-        f"filled in almost only on won deals ({won:,} of {count:,}): recorded with the sale, it cannot pick "
-        "leads before it"
-    )
+        won.sum().alias("__all_won"),
+        *(filled(name).sum().alias(f"filled {i}") for i, name in enumerate(present)),
+        *((filled(name) & won).sum().alias(f"won {i}") for i, name in enumerate(present)),
+    ).row(0, named=True)
+    if int(counts["__all_won"] or 0) > leads.height / 2:
+        return {}
+    reasons = {}
+    for i, name in enumerate(present):
+        count, won_count = int(counts[f"filled {i}"] or 0), int(counts[f"won {i}"] or 0)
+        if count >= MIN_COUNT and won_count >= AFTER_SALE_SHARE * count:
+            reasons[name] = (
+                f"filled in almost only on won deals ({won_count:,} of {count:,}): recorded with the sale, "
+                "it cannot pick leads before it"
+            )
+    return reasons
+
+
+def after_sale_reason(leads: pl.DataFrame, name: str) -> str | None:
+    """after_sale_reasons for one name: why it cannot pick leads before the sale, or None."""
+    return after_sale_reasons(leads, [name]).get(name)
 
 
 def lead_features(leads: pl.DataFrame) -> list[Feature]:

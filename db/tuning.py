@@ -17,7 +17,7 @@ from core.attributes import catalogue, typed_values
 from core.criteria import COUNT_ATTRIBUTES, TEXT_ATTRIBUTES, Criteria, Rule
 from core.goals import DEFAULT_KEEP, Goal, checked_keep
 from core.learner import Feature
-from core.tuning import Tuning, after_sale_reason, describe_value, lead_features, tune
+from core.tuning import Tuning, after_sale_reasons, describe_value, lead_features, tune
 from db.attributes import load_attribute_values
 from db.engine import read_session
 from db.frames import read_query, utc_text
@@ -87,8 +87,7 @@ def load_learning_data(engine: Engine, source_system: str | None = None) -> Lear
 
 def without_after_sale(table: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
     """The catalogue with every attribute recorded only with the sale listed but not offered, and why."""
-    reasons = {name: after_sale_reason(leads, name) for name in table["name"]}
-    leaked = {name: reason for name, reason in reasons.items() if reason}
+    leaked = after_sale_reasons(leads, table["name"].to_list())
     if not leaked:
         return table
     is_leak = pl.col("name").is_in(list(leaked))
