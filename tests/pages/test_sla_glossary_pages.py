@@ -5,7 +5,7 @@ manager) ticks it off."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -197,7 +197,7 @@ def test_a_manager_sets_their_teams_terms_and_history_and_glossary_show_them(fre
         2,
     )
     assert (newest.acceptance_target, newest.set_by) == (0.5, "Morgan Hayes")
-    assert datetime.now(UTC) - newest.effective_from < timedelta(minutes=5)
+    assert timedelta(0) <= clock.now() - newest.effective_from < timedelta(minutes=5), "in force from now"
 
     in_force, history = at.dataframe[0].value, at.dataframe[1].value
     smb_row = in_force[in_force["Whose"] == "SMB"].iloc[0]
