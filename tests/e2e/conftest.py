@@ -218,3 +218,22 @@ def settle(page: object, timeout_ms: float = 30_000) -> None:
     page.locator(  # type: ignore[attr-defined]
         "[data-testid=stApp][data-test-script-state=notRunning]"
     ).wait_for(timeout=timeout_ms)
+
+
+def choose_option(page: object, box: object, option: str, *, tries: int = 3, wait_ms: float = 5_000) -> None:
+    """Choose `option` in the Streamlit selectbox `box` by opening its list and typing the option's start
+    (a long list draws only the options in view). On a loaded machine a rerun that lands while the list is
+    open closes it again, and the typing then goes nowhere: open it again, up to `tries` times."""
+    for attempt in range(tries):
+        settle(page)
+        box.click()  # type: ignore[attr-defined]
+        box.locator("input").fill(option[:40])  # type: ignore[attr-defined]
+        wanted = page.get_by_role("option", name=option, exact=True).first  # type: ignore[attr-defined]
+        try:
+            wanted.wait_for(timeout=wait_ms)
+            wanted.click()
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")  # type: ignore[attr-defined]

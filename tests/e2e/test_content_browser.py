@@ -27,7 +27,7 @@ from db.models import (
     Lead,
     User,
 )
-from tests.e2e.conftest import readme_picture, screenshot, settle, streamlit_server
+from tests.e2e.conftest import choose_option, readme_picture, screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 from tests.e2e.test_rate_leads_browser import copy_with_grace
 from tests.pages.test_content_page import tiny_pdf
@@ -84,9 +84,7 @@ def _pick(page: Any, label: str, value: str) -> None:
 
 def _choose(page: Any, scope: Any, label: str, option: str) -> None:
     """Choose `option` in the selectbox labelled `label` inside `scope` (its list opens at the page's end)."""
-    scope.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.keyboard.type(option[:40])  # a long list shows only the options that fit what is typed
-    page.get_by_role("option", name=option, exact=True).click()
+    choose_option(page, scope.get_by_test_id("stSelectbox").filter(has_text=label).first, option)
 
 
 def _card(page: Any, title: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot, settle, streamlit_server
+from tests.e2e.conftest import choose_option, screenshot, settle, streamlit_server
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
 
 pytestmark = pytest.mark.e2e
@@ -94,10 +94,8 @@ def test_a_marketer_proposes_and_a_manager_approves(browser: Any, own_server: st
 
 def _pick(page: Any, label: str, option: str) -> None:
     """Choose `option` in the selectbox labelled `label` (Streamlit's own dropdown), by typing it."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).first.click()
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_label(label, exact=True)).first
+    choose_option(page, box, option)
     settle(page)
 
 
