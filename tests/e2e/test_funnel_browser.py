@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.conftest import choose_option, readme_picture, screenshot, settle
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +24,8 @@ def test_exec_changes_the_period_and_drills_into_the_leads(browser: Any, demo_se
         page.get_by_role("heading", name="Funnel").wait_for(timeout=TIMEOUT_MS)
         settle(page)
 
-        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Period").click()
-        page.get_by_role("option", name="Last quarter").click()
+        period = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Period")
+        choose_option(page, period, "Last quarter")
         settle(page)
         page.wait_for_url("**period=last_quarter**", timeout=TIMEOUT_MS)
         page.get_by_text("Conversion and velocity").wait_for(timeout=TIMEOUT_MS)

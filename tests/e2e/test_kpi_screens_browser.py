@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import readme_picture, screenshot, settle
+from tests.e2e.conftest import choose_option, readme_picture, screenshot, settle
 from tests.e2e.test_login_browser import TIMEOUT_MS, _log_in, _login_cookie
 
 pytestmark = pytest.mark.e2e
@@ -22,8 +22,9 @@ def _open(page: Any, title: str) -> None:
 
 
 def _pick_period(page: Any, label: str) -> None:
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Period").click()
-    page.get_by_role("option", name=label).click()
+    choose_option(
+        page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Period"), label
+    )
     settle(page)
 
 
