@@ -28,6 +28,7 @@ from db.importing.checks import (
 from db.importing.errors import InvalidInput, Problem, ProblemReport, fix_hint
 from db.importing.mapping import DATE_FIELDS, Mapping
 from db.importing.reader import CsvTable
+from db.importing.spelling import one_spelling_per_value
 from db.importing.usernames import looks_like_email
 
 STAGE_TIME = {
@@ -316,41 +317,6 @@ def _one_spelling_per_owner(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("owner").first().over(pl.col("owner").str.to_lowercase()))
 
 
-# Fields a person reads as categories (filters, breakdowns, criteria rules compare them exactly). A landing
-# page is an address, where case can matter.
-SPELLED_ALIKE = ("source", "campaign", "industry", "company_size", "country", "persona")
-
-
-def _spellings(frame: pl.DataFrame, name: str) -> dict[str, str]:
-    """Each spelling of `name`'s values that differs from a more common one only in case or spaces ->
-    that more common one (a tie goes to the spelling on the earliest row)."""
-    key = pl.col(name).str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase().alias("key")
-    counts = (
-        frame.select(pl.col(name).alias("spelling"), key)
-        .with_row_index("row")
-        .filter(pl.col("spelling").is_not_null())
-        .group_by("key", "spelling")
-        .agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
-        .filter(pl.len().over("key") > 1)
-        .sort(["key", "n", "first"], descending=[False, True, False])
-        .with_columns(pl.col("spelling").first().over("key").alias("kept"))
-        .filter(pl.col("spelling") != pl.col("kept"))
-    )
-    return dict(counts.select("spelling", "kept").iter_rows())
-
-
-def _one_spelling_per_value(frame: pl.DataFrame) -> pl.DataFrame:
-    """ "Software", "software" and "Software " in one file are one industry, spelled as most of its rows
-    spell it: a CRM's free-typed picklists would otherwise split a filter, a breakdown or a rule in two."""
-    changes = []
-    for name in SPELLED_ALIKE:
-        if name in frame.columns and frame.schema[name] == pl.String:
-            spellings = _spellings(frame, name)
-            if spellings:
-                changes.append(pl.col(name).replace(spellings))
-    return frame.with_columns(changes) if changes else frame
-
-
 def _people(leads: pl.DataFrame) -> tuple[PersonSpec, ...]:
     owners = leads.filter(pl.col("owner").is_not_null()).unique("owner", keep="first", maintain_order=True)
     return tuple(
@@ -386,7 +352,7 @@ def batch_from_mapping(table: CsvTable, mapping: Mapping) -> LeadBatch:
         report.add_frame(problems)
         raise InvalidInput(report)
     leads = as_lead_rows(
-        _one_spelling_per_value(_one_spelling_per_owner(frame.sort(ROW))).with_columns(
+        one_spelling_per_value(_one_spelling_per_owner(frame.sort(ROW))).with_columns(
             pl.col("mql_at").is_not_null().alias("mql_by_import")
         )
     )

@@ -21,6 +21,7 @@ from db.importing.errors import InvalidInput, Problem, ProblemReport, fix_hint
 from db.importing.mapping import is_imported_rater
 from db.importing.raters import create_imported_rater, imported_rater_id, is_imported_rater_user, named_rater
 from db.importing.ratings import write_imported_ratings
+from db.importing.spelling import COUNTS_SCHEMA, SPELLED_ALIKE, as_stored
 from db.importing.usernames import looks_like_email, unique_username, username_from
 from db.models import DataSource, Team, User, utcnow
 from db.progress import ProgressFn, no_progress
@@ -217,6 +218,27 @@ def _read_sqlite_in_chunks(session: Session, sql: str, source: str, progress: Pr
     )
 
 
+def _stored_spellings(
+    session: Session, source: str, existing: pl.DataFrame, incoming: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Per SPELLED_ALIKE field, the spellings stored and how many leads hold each, leaving out the leads
+    this import rewrites: a re-import that fixes a spelling on every lead of its source may change it."""
+    untouched = existing.join(incoming.select("external_id"), on="external_id", how="anti")
+    connection = session.connection()
+    stored = {}
+    for name in SPELLED_ALIKE:
+        others = connection.execute(
+            text(
+                f"SELECT {name}, count(*) FROM leads "  # noqa: S608 - the names are ours
+                f"WHERE source_system <> :source AND {name} IS NOT NULL GROUP BY {name}"
+            ),
+            {"source": source},
+        ).all()
+        here = untouched.group_by(pl.col(name).alias("spelling")).agg(pl.len().cast(pl.Int64).alias("n"))
+        stored[name] = pl.concat([pl.DataFrame(others, schema=COUNTS_SCHEMA, orient="row"), here])
+    return stored
+
+
 def _incoming(batch: LeadBatch, person_ids: dict[str, int]) -> pl.DataFrame:
     """The batch's rows with owner ids."""
     owners = pl.DataFrame(
@@ -244,6 +266,7 @@ def plan_import(session: Session, engine: Engine, batch: LeadBatch, progress: Pr
     progress(COMPARING, 0.0)
     existing = _existing_leads(session, engine, batch.source.name, progress)
     incoming = _incoming(batch, person_ids)
+    incoming = as_stored(incoming, _stored_spellings(session, batch.source.name, existing, incoming))
     known_team = pl.col("team").replace_strict(
         {k: v for k, v in team_ids.items() if v is not None}, default=None, return_dtype=pl.Int64
     )

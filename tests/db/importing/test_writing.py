@@ -291,3 +291,54 @@ def test_values_spelled_alike_are_one_value_spelled_as_most_rows_spell_it(db_eng
             ("L-4", "Software", "Ads"),
             ("L-5", "Retail", "Ads"),
         ]
+
+
+def _industry_file(rows: list[tuple[str, str]]) -> bytes:
+    lines = ["Id,Created,MQL,Outcome,Closed,Amount,Owner,Source,Industry"] + [
+        f"{lead},2024-01-0{n},,,,,Ann Lee,Web,{industry}" for n, (lead, industry) in enumerate(rows, 1)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _industries(engine: Engine) -> list[tuple[str, str, str]]:
+    with Session(engine) as session:
+        stored = session.execute(
+            text("SELECT source_system, external_id, industry FROM leads ORDER BY source_system, external_id")
+        )
+        return [tuple(r) for r in stored]
+
+
+def test_a_later_import_spells_a_value_as_huddle_already_stores_it(db_engine: Engine) -> None:
+    """A rule or a filter written against "Software" keeps matching when another CRM's export types
+    "software" or "SOFTWARE ": the stored spelling wins over the file's own majority. A value nobody
+    stored yet keeps the file's spelling."""
+    assert import_csv(db_engine, _industry_file([("L-1", "Software"), ("L-2", "Retail")]), MAPPING,
+                      options=AS_OPERATOR).ok  # fmt: skip
+    other = parse_mapping(MAPPING_TOML.format(label="Other CRM").replace('name = "crm"', 'name = "other"'))
+    later = _industry_file(
+        [("K-1", "software"), ("K-2", "software"), ("K-3", "SOFTWARE "), ("K-4", "Health")]
+    )
+    assert import_csv(db_engine, later, other, options=AS_OPERATOR).ok
+    assert _industries(db_engine) == [
+        ("crm", "L-1", "Software"),
+        ("crm", "L-2", "Retail"),
+        ("other", "K-1", "Software"),
+        ("other", "K-2", "Software"),
+        ("other", "K-3", "Software"),
+        ("other", "K-4", "Health"),
+    ]
+
+
+def test_a_re_import_may_fix_a_spelling_only_on_every_lead_that_holds_it(db_engine: Engine) -> None:
+    """A re-import that respells a value on all of its source's leads that hold it changes the stored
+    spelling (the CRM was fixed); one that holds only some of them takes the spelling of the leads it
+    leaves alone, so the value never splits in two."""
+    first = _industry_file([("L-1", "software"), ("L-2", "software"), ("L-3", "retail")])
+    assert import_csv(db_engine, first, MAPPING, options=AS_OPERATOR).ok
+    fixed = _industry_file([("L-1", "Software"), ("L-2", "Software"), ("L-3", "Retail")])
+    assert import_csv(db_engine, fixed, MAPPING, options=AS_OPERATOR).ok
+    assert [i for _, _, i in _industries(db_engine)] == ["Software", "Software", "Retail"]
+    partly = _industry_file([("L-1", "SOFTWARE")])
+    result = import_csv(db_engine, partly, MAPPING, options=AS_OPERATOR)
+    assert result.ok and result.counts is not None and result.counts.updated == 0
+    assert [i for _, _, i in _industries(db_engine)] == ["Software", "Software", "Retail"]
