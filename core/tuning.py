@@ -382,6 +382,20 @@ def compare_sentence(before: Backtest, after: Backtest) -> str:
     return ", ".join(parts) if parts else "not enough evidence in the test window to compare"
 
 
+def start_of_test_window(evidence: pl.DataFrame, test_until: datetime, window_days: int) -> datetime:
+    """Where the test window starts: `window_days` before `test_until`, or later when those days hold
+    more than half of the leads with evidence, so the learner always sees at least as many judged leads
+    as it is judged on. An export of a CRM's first two months would otherwise be all test window, with
+    nothing left to learn from."""
+    start = test_until - timedelta(days=window_days)
+    judged = evidence.filter(pl.col("good").is_not_null()).get_column("created_at").sort()
+    if judged.is_empty():
+        return start
+    # The judged lead at this index has as many judged leads before it as from it on (one more when odd).
+    middle = judged[(judged.len() + 1) // 2] if judged.len() > 1 else judged[0]
+    return max(start, middle)
+
+
 def tune(
     leads: pl.DataFrame,
     ratings: pl.DataFrame,
@@ -396,7 +410,8 @@ def tune(
     committed: int | None = None,
     features: Sequence[Feature] | None = None,
 ) -> Tuning:
-    """Learn on the leads created before the last `window_days` of the data, test on those days.
+    """Learn on the leads created before the last `window_days` of the data, test on those days (fewer
+    when they hold more than half of the leads with evidence: start_of_test_window).
 
     The rules are learnt jointly over `features` (core.learner; by default the lead's own targeting
     fields, lead_features): every field and imported attribute the catalogue offers, in the app.
@@ -414,7 +429,7 @@ def tune(
     if not isinstance(last, datetime):
         raise ValueError("there are no leads to learn from")
     test_until = last + timedelta(microseconds=1)
-    learn_until = test_until - timedelta(days=window_days)
+    learn_until = start_of_test_window(evidence, test_until, window_days)
     learning = evidence.filter(pl.col("created_at") < learn_until)
     if goal is None:
         goal = Goal.volume if volume is not None else default_goal(current, learning)

@@ -457,7 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_parser(verbs)
     tune = verbs.add_parser("tune", help="suggest targeting criteria from ratings and outcomes, backtested")
     tune.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
-    tune.add_argument("--window-days", type=_positive_int, default=90, help="the newest days to test on (90)")
+    tune.add_argument(
+        "--window-days",
+        type=_positive_int,
+        default=90,
+        help="the newest days to test on, at most (90; fewer when they hold over half the judged leads)",
+    )
     tune.add_argument("--source", help="only the leads of this source system (demo, olist, ...)")
     tune.add_argument(
         "--goal",

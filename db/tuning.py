@@ -229,12 +229,12 @@ def tune_logged(
         features=features,
     )  # fmt: skip
     logger.info(
-        "tuning: %d leads, %d features, %d ratings, a %d-day window, goal %s, %.2f s; threshold %d -> %d, "
-        "%d rules",
+        "tuning: %d leads, %d features, %d ratings, a %d-day test window, goal %s, %.2f s; "
+        "threshold %d -> %d, %d rules",
         leads.height,
         len(features) if features is not None else len(lead_features(leads)),
         ratings.height,
-        window_days,
+        (result.test_until - result.learn_until).days,
         result.goal.value,
         time.perf_counter() - started,
         result.current.threshold,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -20,6 +20,7 @@ from core.tuning import (
     calibrated_ratings,
     evidence_table,
     lead_evidence,
+    start_of_test_window,
     threshold_for_volume,
     tune,
 )
@@ -249,3 +250,46 @@ def test_an_attribute_filled_only_on_won_deals_is_a_leak_not_evidence() -> None:
     assert "only on won deals (30 of 30)" in (after_sale_reason(many, "segment") or "")
     all_won = many.with_columns(pl.lit("won").alias("outcome"))  # nothing to tell apart: no leak
     assert after_sale_reason(all_won, "segment") is None
+
+
+def _judged_on(days: Sequence[int], start: datetime = datetime(2026, 3, 1)) -> pl.DataFrame:
+    """One lead with evidence created on each day offset of `days` (and one without, on the last day)."""
+    created = [start + timedelta(days=d) for d in days]
+    return pl.DataFrame(
+        {"created_at": [*created, created[-1]], "good": [*([True] * len(days)), None]},
+        schema={"created_at": pl.Datetime("us"), "good": pl.Boolean},
+    )
+
+
+def test_a_long_history_is_tested_on_its_last_90_days() -> None:
+    """A judged lead on each of 300 days: the last 90 days hold 90 of 300, under half."""
+    evidence = _judged_on(range(300))
+    until = datetime(2026, 3, 1) + timedelta(days=300)
+    assert start_of_test_window(evidence, until, 90) == until - timedelta(days=90)
+
+
+def test_a_short_export_keeps_half_its_judged_leads_to_learn_from() -> None:
+    """60 days, a judged lead each day (days 0-59): all of it is inside 90 days, so the test window starts
+    at day 30, the lead with 30 judged leads before it and 30 from it on. The unjudged lead counts for
+    neither side."""
+    evidence = _judged_on(range(60))
+    until = datetime(2026, 3, 1) + timedelta(days=60)
+    assert start_of_test_window(evidence, until, 90) == datetime(2026, 3, 1) + timedelta(days=30)
+    # 61 judged leads: 31 before the start, 30 from it on (the learner gets the odd one).
+    assert start_of_test_window(_judged_on(range(61)), until, 90) == datetime(2026, 3, 1) + timedelta(days=31)
+
+
+def test_a_short_export_learns_rules_and_reports_where_it_tested() -> None:
+    """The same 120 leads per month for January and February only (a CRM's first two months): with a
+    fixed 90-day test window nothing was older than it and nothing was learnt."""
+    history = _company_history()
+    leads = history.with_columns(
+        pl.when(pl.col("created_at") > datetime(2026, 2, 1))
+        .then(pl.lit(datetime(2026, 2, 20)))
+        .otherwise(pl.col("created_at"))
+        .alias("created_at")
+    )
+    result = tune(leads, NO_RATINGS, PEOPLE, Criteria((), 0), window_days=90)
+    assert result.learn_until == datetime(2026, 2, 20)
+    assert {str(r.value) for r in result.proposed.rules} >= {"Manufacturing", "Retail"}
+    assert result.after.ranking_auc.positives == 54  # the February half: 30 + 16 + 8 won
