@@ -28,9 +28,8 @@ from core.tuning import (
     Backtest,
     Tuning,
     backtest,
-    calibrated_ratings,
     describe_value,
-    lead_evidence,
+    judged_leads,
 )
 
 RuleKey = tuple[str, str, str]
@@ -39,8 +38,7 @@ RuleKey = tuple[str, str, str]
 def replay_evidence(leads: pl.DataFrame, ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     """The leads with their calibrated ratings and `good`, as core.tuning.tune learns from them: the frame
     a what-if version is backtested on."""
-    losses = bool((leads["outcome"] == "lost").any())
-    return lead_evidence(leads, calibrated_ratings(ratings, people), losses_recorded=losses)
+    return judged_leads(leads, ratings, people)
 
 
 def what_if(evidence: pl.DataFrame, tuning: Tuning, criteria: Criteria) -> Backtest:

@@ -82,15 +82,19 @@ def calibrated_ratings(ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFr
 
 
 def lead_evidence(
-    leads: pl.DataFrame, calibrated: pl.DataFrame, *, losses_recorded: bool = True
+    leads: pl.DataFrame, calibrated: pl.DataFrame, *, losses_recorded: bool = True, wins_recorded: bool = True
 ) -> pl.DataFrame:
     """The leads with `stars` (mean raw rating), `calibrated` (mean calibrated rating) and `good`: the
     calibrated rating when rated, else won (True) or lost (False), else null. Where the data never records
-    a loss (Olist keeps only won deals), an MQL that was not won counts as not good."""
+    a loss (Olist keeps only won deals), an MQL that was not won counts as not good; where it records no
+    outcome at all, only ratings are evidence (an MQL is not "not won" in an export without deals)."""
     per_lead = calibrated.group_by("lead_id").agg(
         pl.col("stars").mean().alias("stars"), pl.col("calibrated").mean().alias("calibrated")
     )
-    not_won = (pl.col("outcome") == "lost") if losses_recorded else pl.col("mql_at").is_not_null()
+    if losses_recorded:
+        not_won = pl.col("outcome") == "lost"
+    else:
+        not_won = pl.col("mql_at").is_not_null() & pl.lit(wins_recorded)
     return leads.join(per_lead, left_on="id", right_on="lead_id", how="left").with_columns(
         pl.when(pl.col("calibrated").is_not_null())
         .then(pl.col("calibrated") >= GOOD_STARS)
@@ -100,6 +104,15 @@ def lead_evidence(
         .then(False)
         .alias("good")
     )
+
+
+def judged_leads(leads: pl.DataFrame, ratings: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """lead_evidence of the leads, with whether the data records losses and wins read from the leads."""
+    outcome = leads["outcome"]
+    return lead_evidence(
+        leads, calibrated_ratings(ratings, people), losses_recorded=bool((outcome == "lost").any()),
+        wins_recorded=bool((outcome == "won").any()),
+    )  # fmt: skip
 
 
 def _logit(p: float) -> float:
@@ -358,10 +371,17 @@ class Tuning:
     goal: Goal = Goal.volume  # what the proposed threshold pursues (core.goals)
     keep: float = DEFAULT_KEEP  # for the wins goal: the share of won deals and revenue kept
     committed: int | None = None  # for the committed goal: the SLA's committed MQLs a month
+    learned_from: int | None = None  # leads of the learning window with evidence (rated, or won or lost)
 
     def summary(self) -> str:
         """ "Goal: keep 90% of won deals with the fewest MQLs — +9 points acceptance, -12% volume, keeps
-        96% of won revenue" """
+        96% of won revenue"; when there was nothing to learn from, that (and the version in force stays)."""
+        if self.learned_from == 0 and self.proposed == self.current:
+            return (
+                "Nothing to learn from yet: learning needs leads that sales rated, or that were won or lost, "
+                "before the test window. The version in force stays; rate MQLs or import outcomes, then tune "
+                "again."
+            )
         goal = goal_sentence(self.goal, keep=self.keep, committed=self.committed)
         return f"Goal: {goal} — {compare_sentence(self.before, self.after)}"
 
@@ -423,8 +443,7 @@ def tune(
     keep = checked_keep(keep)
     if volume is not None and goal not in (None, Goal.volume):
         raise ValueError(f"a volume to keep goes with the volume goal, not with {goal}")
-    losses = bool((leads["outcome"] == "lost").any())
-    evidence = lead_evidence(leads, calibrated_ratings(ratings, people), losses_recorded=losses)
+    evidence = judged_leads(leads, ratings, people)
     last = evidence["created_at"].max()
     if not isinstance(last, datetime):
         raise ValueError("there are no leads to learn from")
@@ -440,10 +459,15 @@ def tune(
     # Nothing learnt (no evidence, or none that tells good from not good): the version's own rules stay.
     rules = learned.rules or tuple(_merged(current.rules))
     table = learned.evidence
-    proposed = propose(
-        evidence, current, table, learn_until=learn_until, volume=volume, goal=goal, keep=keep,
-        committed=committed, rules=rules,
-    )  # fmt: skip
+    judged = learning.filter(pl.col("good").is_not_null()).height
+    # No judged lead to learn from: the version in force stays (keeping the volume of an empty window would
+    # make nobody an MQL). A commitment needs no evidence, only leads to count.
+    proposed = current
+    if judged or (goal is Goal.committed and learning.height):
+        proposed = propose(
+            evidence, current, table, learn_until=learn_until, volume=volume, goal=goal, keep=keep,
+            committed=committed, rules=rules,
+        )  # fmt: skip
     return Tuning(
         evidence=table,
         current=current,
@@ -455,6 +479,7 @@ def tune(
         goal=goal,
         keep=keep,
         committed=committed if goal is Goal.committed else None,
+        learned_from=judged,
     )
 
 

@@ -164,6 +164,7 @@ def tuning_report(result: Tuning) -> dict[str, Any]:
         **_goal_json(result),
         "learned_before": result.learn_until.isoformat(),
         "tested_until": result.test_until.isoformat(),
+        "learned_from": result.learned_from,
         "summary": result.summary(),
         "current": {**result.before.as_dict(), "threshold": result.current.threshold},
         "proposed": {

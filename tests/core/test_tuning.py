@@ -293,3 +293,32 @@ def test_a_short_export_learns_rules_and_reports_where_it_tested() -> None:
     assert result.learn_until == datetime(2026, 2, 20)
     assert {str(r.value) for r in result.proposed.rules} >= {"Manufacturing", "Retail"}
     assert result.after.ranking_auc.positives == 54  # the February half: 30 + 16 + 8 won
+
+
+def test_with_nothing_judged_the_version_in_force_stays_and_the_summary_says_why() -> None:
+    """500 leads and not one rated, won or lost (an export of open leads): keeping the volume of an empty
+    learning window used to suggest a threshold that makes nobody an MQL."""
+    leads = _leads(created_at=[datetime(2026, 3, 1) + timedelta(days=i % 60) for i in range(500)])
+    current = Criteria((Rule("source", "eq", "Web", 10),), 5)
+    result = tune(leads, NO_RATINGS, PEOPLE, current, window_days=90)
+    assert result.proposed == current
+    assert result.learned_from == 0
+    assert result.summary().startswith("Nothing to learn from yet")
+    assert result.after.mql_count == result.before.mql_count
+
+
+def test_a_commitment_needs_no_evidence_only_leads_to_count() -> None:
+    """200 leads over 200 days, none judged, every one an MQL under the version in force (threshold 0),
+    half of them from Web: committing 16 MQLs a month (16 / (52/12) weeks, about 0.53 a day, so 52 over
+    the 99 days from the first lead to the test window) raises the threshold from 0 to 1, the lowest that
+    makes at most 52 MQLs: the 50
+    Web leads (10 points); the 50 others score 0."""
+    leads = _leads(
+        created_at=[datetime(2026, 1, 1) + timedelta(days=i) for i in range(200)],
+        source=["Web" if i % 2 else "Ads" for i in range(200)],
+    )
+    current = Criteria((Rule("source", "eq", "Web", 10),), 0)
+    result = tune(leads, NO_RATINGS, PEOPLE, current, window_days=100, goal=Goal.committed, committed=16)
+    assert result.learned_from == 0
+    assert result.proposed.threshold == 1
+    assert not result.summary().startswith("Nothing to learn from")
