@@ -18,7 +18,7 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "mql_date": ("marketing qualified", "mql date", "mql"),
     "sql_date": ("sales qualified", "sql date", "sql"),
     "opportunity_date": ("opportunity date", "became an opportunity", "engage"),
-    "close_date": ("close date", "closed", "won date", "converted date"),
+    "close_date": ("close date", "closed", "won date", "won time", "date won", "converted date"),
     "amount": ("amount", "deal value", "close value", "value", "revenue"),
     "owner": ("owner", "sales rep", "sales agent", "rep"),
     "team": ("team",),
@@ -34,6 +34,15 @@ FIELD_HINTS: dict[str, tuple[str, ...]] = {
     "content_downloads": ("content downloads", "downloads"),
 }
 SHORTEST_PARTIAL_HINT = 4  # "id" or "rep" inside a longer header says nothing ("paid", "report")
+# Words that make a header a forecast or a firmographic, not the field its other words name: "Expected
+# close date" has not happened, "Annual revenue" is the company's, not the deal's.
+NOT_THE_FIELD: dict[str, tuple[str, ...]] = {
+    **{
+        name: ("expected", "forecast", "estimated", "planned", "projected", "target", "next", "due")
+        for name in ("created_date", "mql_date", "sql_date", "opportunity_date", "close_date")
+    },
+    "amount": ("annual", "expected", "forecast", "estimated", "weighted", "projected", "target", "currency"),
+}
 
 NUMBER, DATE, YES_NO, ID, EMAIL, FREE_TEXT, CATEGORY, EMPTY = (
     "number", "date", "yes-no", "id", "email", "free text", "category", "empty",
@@ -43,6 +52,7 @@ KINDS = (NUMBER, DATE, YES_NO, ID, EMAIL, FREE_TEXT, CATEGORY, EMPTY)
 DATE_KINDS = frozenset({DATE, EMPTY})
 NUMBER_KINDS = frozenset({NUMBER, EMPTY})
 TEXT_KINDS = frozenset({CATEGORY, ID, FREE_TEXT, EMPTY})
+CATEGORY_FIELDS = ("source", "campaign", "industry", "country", "persona")
 FIELD_KINDS: dict[str, frozenset[str]] = {
     "created_date": DATE_KINDS,
     "mql_date": DATE_KINDS,
@@ -53,6 +63,8 @@ FIELD_KINDS: dict[str, frozenset[str]] = {
     "owner": frozenset({CATEGORY, EMAIL, EMPTY}),
     "team": frozenset({CATEGORY, EMPTY}),
     "company_size": frozenset({CATEGORY, NUMBER, EMPTY}),
+    # A category repeats its values: a column of unique ids or of sentences is no source or persona.
+    **{name: frozenset({CATEGORY, EMPTY}) for name in CATEGORY_FIELDS},
     "page_views": NUMBER_KINDS | {YES_NO},
     "email_clicks": NUMBER_KINDS | {YES_NO},
     "content_downloads": NUMBER_KINDS | {YES_NO},
@@ -115,6 +127,8 @@ def header_says_id(header: str) -> bool:
 
 def header_candidates(field: str, header: Sequence[str]) -> list[str]:
     """Every header that may hold `field`, most likely first: exact hints, then hints inside a name."""
+    excluded = NOT_THE_FIELD.get(field, ())
+    header = [h for h in header if not set(excluded) & set(_normal(h).split())]
     names = {_normal(h): h for h in reversed(header)}  # a repeated normal form: the first header wins
     hints = FIELD_HINTS.get(field, ())
     found = [names[hint] for hint in hints if hint in names]
@@ -293,6 +307,10 @@ def _fits(field: str, values: pl.Series, kind: str) -> bool:
         return _all(filled.str.contains(r"^\d+$"))
     if field == "owner":
         return filled.n_unique() <= MOST_OWNERS or filled.n_unique() * 2 <= filled.len()
+    if field in CATEGORY_FIELDS and not filled.is_empty():
+        # One value per row ("Deal - Title") names a record, not a persona or a source.
+        distinct = filled.n_unique()
+        return distinct < filled.len() and (distinct <= MOST_OWNERS or distinct * 2 <= filled.len())
     return True
 
 
@@ -410,3 +428,42 @@ def kept_attributes(candidates: pl.DataFrame) -> dict[str, str]:
     """column -> attribute name for the candidates marked keep."""
     kept = candidates.filter(pl.col("keep"))
     return dict(zip(kept.get_column("column").to_list(), kept.get_column("attribute").to_list(), strict=True))
+
+
+# ---------------------------------------------------------------- the outcome column
+
+OUTCOME_HEADER_HINTS = ("outcome", "status", "result", "stage", "won", "lost")
+WON_WORDS = frozenset({"won", "win", "wins"})
+LOST_WORDS = frozenset({"lost", "loss", "lose"})
+MOST_OUTCOME_VALUES = 30  # a status column has a handful of values, not one per deal
+
+
+def guess_outcome(value: str) -> str:
+    """ "Closed Won" → won, "Closed - Lost" → lost, "Not won" and anything else → open."""
+    words = _normal(value).split()
+    if "not" in words:
+        return "open"
+    if WON_WORDS & set(words):
+        return "won"
+    return "lost" if LOST_WORDS & set(words) else "open"
+
+
+def guess_outcome_values(values: Iterable[str]) -> dict[str, str]:
+    return {value: guess_outcome(value) for value in values}
+
+
+def guess_outcome_column(sample: pl.DataFrame, taken: Iterable[str] = ()) -> str | None:
+    """The column whose few values say won or lost ("Deal stage": Won, Lost, Engaging), one whose header
+    says status, stage or outcome first; None when no column holds such values."""
+    skipped = set(taken)
+    holding = []
+    for name in sample.columns:
+        if name in skipped:
+            continue
+        values = _filled(sample.get_column(name)).unique()
+        if values.is_empty() or values.len() > MOST_OUTCOME_VALUES:
+            continue
+        if {"won", "lost"} & set(guess_outcome_values(values.to_list()).values()):
+            holding.append(name)
+    hinted = [n for n in holding if set(OUTCOME_HEADER_HINTS) & set(_normal(n).split())]
+    return next(iter([*hinted, *holding]), None)

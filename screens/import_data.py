@@ -1,6 +1,7 @@
 """Import: an admin brings a CRM export in, checks it with a dry run, then imports all of it or nothing."""
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ from ui.importing import (
     MAVEN_FILES,
     NOT_IN_FILE,
     OUTCOME_CHOICES,
+    OUTCOME_GUESS,
     RATING_LABEL,
     STAGE_CHOICES,
     CsvTable,
@@ -23,7 +25,9 @@ from ui.importing import (
     Start,
     attribute_picker,
     csv_import,
+    editor_key,
     first_look,
+    guess_outcome_values,
     mapping_from_choices,
     mapping_to_toml,
     maven_import,
@@ -95,7 +99,12 @@ def _preview(data: bytes, name: str) -> CsvTable | None:
 
 
 def _value_map(
-    table: CsvTable, column: str, choices: tuple[str, ...], key: str, default: str
+    table: CsvTable,
+    column: str,
+    choices: tuple[str, ...],
+    key: str,
+    default: str,
+    guess: Callable[[list[str]], dict[str, str]] | None = None,
 ) -> dict[str, str]:
     values = (
         table.frame.get_column(column)
@@ -105,8 +114,13 @@ def _value_map(
         .sort()
         .head(DISTINCT_VALUES_SHOWN)
     )
+    guessed = guess(values.to_list()) if guess is not None else {}
+    means = [guessed.get(v, default) for v in values.to_list()]
     editor = st.data_editor(
-        pl.DataFrame({"value in the file": values, "means": [default] * values.len()}),
+        pl.DataFrame(
+            {"value in the file": values, "means": means},
+            schema={"value in the file": pl.String, "means": pl.String},
+        ),
         column_config={
             "value in the file": st.column_config.TextColumn(disabled=True),
             "means": st.column_config.SelectboxColumn(options=list(choices), required=True),
@@ -163,14 +177,26 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
     columns |= _column_pickers(main_fields, options, guesses)
     with st.expander("Firmographics and engagement (optional)"):
         columns |= _column_pickers(more_fields, options, guesses)
-    outcome_column = st.selectbox(OUTCOME_LABEL, options, key="map_outcome")
+    guessed_outcome = guesses.get(OUTCOME_GUESS)
+    outcome_column = st.selectbox(
+        OUTCOME_LABEL,
+        options,
+        index=options.index(guessed_outcome) if guessed_outcome in options else 0,
+        key="map_outcome",
+        help="Guessed from values such as Won, Closed Won, Lost; check what each value means below.",
+    )
     outcome_values: dict[str, str] = {}
     if outcome_column != NOT_IN_FILE:
-        outcome_values = _value_map(table, outcome_column, OUTCOME_CHOICES, "outcome_values", "open")
+        outcome_values = _value_map(
+            table, outcome_column, OUTCOME_CHOICES, editor_key("outcome_values", [outcome_column]), "open",
+            guess=guess_outcome_values,
+        )  # fmt: skip
     stage_column = st.selectbox(STAGE_LABEL, options, key="map_stage")
     stage_values: dict[str, str] = {}
     if stage_column != NOT_IN_FILE:
-        stage_values = _value_map(table, stage_column, STAGE_CHOICES, "stage_values", "(skip)")
+        stage_values = _value_map(
+            table, stage_column, STAGE_CHOICES, editor_key("stage_values", [stage_column]), "(skip)"
+        )
     rating_column, rating_values, rater = rating_picker(table, options, owner_mapped="owner" in columns)
     read_elsewhere = {*columns.values(), outcome_column, stage_column, rating_column or NOT_IN_FILE}
     attributes = attribute_picker(profile, read_elsewhere)

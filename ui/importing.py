@@ -17,6 +17,7 @@ from core.column_guess import (
     DATE_FORMATS,
     attribute_candidates,
     guess_mapping,
+    guess_outcome_column,
     guess_stars,
     holds_stars,
     kept_attributes,
@@ -24,6 +25,7 @@ from core.column_guess import (
     without_empty_words,
 )
 from core.column_guess import guess_column as guess_column
+from core.column_guess import guess_outcome_values as guess_outcome_values
 from core.column_guess import guessed_columns as guessed_columns
 from core.criteria import LEAD_FIELDS
 from db.importing import mapping as mapping_format
@@ -59,6 +61,7 @@ NOT_IN_FILE = "— not in this file —"
 PROBLEMS_SHOWN = 200
 PROBLEM_LINES_SHOWN = 20  # grouped lines; a last one counts the rest
 OUTCOME_CHOICES = ("open", "won", "lost")
+OUTCOME_GUESS = "outcome"  # first_look's key for the outcome column, beside the fields
 STAGE_CHOICES = ("(skip)", "created", "mql", "sql", "opportunity", "won", "lost")
 RATING_LABEL = "Rating column (sales' rating of each lead)"
 KEEP_ATTRIBUTES = "Keep the other columns as attributes"
@@ -126,15 +129,18 @@ def file_sample(table: CsvTable, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
 def first_look(
     table: CsvTable, null_values: Sequence[str], date_formats: Sequence[str]
 ) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Each column's profile, and the first guess of which holds what, from a sample of the file read as
-    the form says (its empty words, its date formats before the usual ones)."""
+    """Each column's profile, and the first guess of which holds what (the outcome column under
+    OUTCOME_GUESS), from a sample of the file read as the form says (its empty words, its date formats
+    before the usual ones)."""
     sample = without_empty_words(file_sample(table), null_values)
     formats = tuple(dict.fromkeys([*(f for f in date_formats if f), *DATE_FORMATS]))
     profile = profile_columns(sample, formats)
-    return profile, guess_mapping(sample, formats, profile)
+    guesses = guess_mapping(sample, formats, profile)
+    outcome = guess_outcome_column(sample, taken=guesses.values())
+    return profile, guesses | ({OUTCOME_GUESS: outcome} if outcome is not None else {})
 
 
-def _editor_key(prefix: str, names: Sequence[str]) -> str:
+def editor_key(prefix: str, names: Sequence[str]) -> str:
     # A new set of rows is a new editor: edits kept by row number would land on other rows.
     return f"{prefix}_{zlib.crc32(chr(31).join(names).encode()):08x}"
 
@@ -171,7 +177,7 @@ def attribute_picker(profile: pl.DataFrame, mapped: Collection[str]) -> dict[str
         },
         disabled=[c for c in candidates.columns if c != "keep"],
         hide_index=True,
-        key=_editor_key("attributes", candidates.get_column("column").to_list()),
+        key=editor_key("attributes", candidates.get_column("column").to_list()),
         width="stretch",
     )
     return kept_attributes(_edited(edited))
@@ -233,7 +239,7 @@ def rating_picker(
             "stars": st.column_config.NumberColumn(min_value=1, max_value=5, step=1, required=True),
         },
         hide_index=True,
-        key=_editor_key("rating_values", [column, *shown]),
+        key=editor_key("rating_values", [column, *shown]),
         width="stretch",
     )
     frame = _edited(edited)

@@ -11,6 +11,8 @@ from core.column_guess import (
     attribute_keys,
     column_kind,
     guess_mapping,
+    guess_outcome,
+    guess_outcome_column,
     guess_stars,
     guessed_columns,
     holds_stars,
@@ -209,3 +211,51 @@ def test_one_bad_cell_in_ten_does_not_hide_a_date_or_number_column() -> None:
     assert column_kind("Create Date", pl.Series([*dates[:8], "soon", "later"])) == "category", "8 of 10"
     assert column_kind("Amount", pl.Series(["5"] * 9 + ["lots"])) == "number"
     assert column_kind("Mixed", pl.Series(["5", "6", "seven", "eight"])) == "category"
+
+
+def _pipedrive_like() -> pl.DataFrame:
+    """Six deals as a Pipedrive export names its columns: forecasts and firmographics beside the facts."""
+    return pl.DataFrame(
+        {
+            "Deal - ID": ["101", "102", "103", "104", "105", "106"],
+            "Deal - Title": ["Acme renewal", "Bolt pilot", "Cove rollout", "Dune trial", "Echo deal", "Fir"],
+            "Deal - Value": ["1200", "300", "0", "4500", "800", "90"],
+            "Annual revenue": ["2000000", "50000", "900000", "1000", "70000", "300"],
+            "Deal - Status": ["won", "lost", "open", "won", "lost", "open"],
+            "Deal - Lost reason": ["", "price", "", "", "timing", ""],
+            "Deal - Expected close date": ["2026-05-01"] * 6,
+            "Deal - Won time": ["2026-03-02", "", "", "2026-03-09", "", ""],
+            "Deal - Deal created": ["2026-01-0" + str(d) for d in range(1, 7)],
+            "Job title": ["CTO", "CFO", "CTO", "CTO", "CFO", "CEO"],
+        }
+    )
+
+
+def test_a_forecast_date_and_a_firmographic_are_not_the_facts_their_headers_name() -> None:
+    """ "Expected close date" has not happened and "Annual revenue" is the company's: the close date is
+    the won time, the amount the deal's value."""
+    guesses = guess_mapping(_pipedrive_like())
+    assert guesses["close_date"] == "Deal - Won time"
+    assert guesses["amount"] == "Deal - Value"
+    assert guesses["created_date"] == "Deal - Deal created"
+
+
+def test_a_persona_repeats_its_values_so_a_deal_title_is_none() -> None:
+    """ "Deal - Title" holds one value per deal (an id-like column); "Job title" repeats CTO, CFO, CEO."""
+    assert guess_mapping(_pipedrive_like())["persona"] == "Job title"
+    assert "persona" not in guess_mapping(_pipedrive_like().drop("Job title"))
+
+
+def test_the_outcome_column_is_the_one_whose_few_values_say_won_or_lost() -> None:
+    """ "Deal - Status" holds won / lost / open; "Deal - Lost reason" has "lost" only in its header."""
+    assert guess_outcome_column(_pipedrive_like()) == "Deal - Status"
+    assert guess_outcome_column(_pipedrive_like(), taken=["Deal - Status"]) is None
+    stage = pl.DataFrame({"Notes": ["we won them over", "x"], "Deal stage": ["Closed Won", "Prospecting"]})
+    assert guess_outcome_column(stage) == "Deal stage", "a header that says stage first"
+
+
+def test_outcome_values_read_by_their_words() -> None:
+    assert [guess_outcome(v) for v in ("Closed Won", "WON", "Win", "Closed - Lost", "Loss", "Engaging",
+                                       "Not won", "Closed Not Converted")] == [
+        "won", "won", "won", "lost", "lost", "open", "open", "open",
+    ]  # fmt: skip

@@ -159,6 +159,42 @@ def test_the_hand_mapping_names_the_field_as_the_form_does(
     get_settings.cache_clear()
 
 
+PIPEDRIVE_DEALS = (
+    b"Deal - ID,Deal - Title,Deal - Value,Deal - Status,Deal - Expected close date,Deal - Won time,"
+    b"Deal - Deal closed on,Deal - Deal created\n"
+    b"101,Acme renewal,1200,won,2026-05-01,2026-03-02,2026-03-02,2026-01-01\n"
+    b"102,Bolt pilot,300,lost,2026-05-01,,2026-03-04,2026-01-02\n"
+    b"103,Cove rollout,0,open,2026-05-01,,,2026-01-03\n"
+    b"104,Dune trial,4500,won,2026-05-01,2026-03-09,2026-03-09,2026-01-04\n"
+)
+
+
+def test_the_hand_mapping_guesses_the_outcome_and_what_each_value_means(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A deals export: the status column is the outcome (won, lost, open read by their words), the day
+    the deal closed the close date, not the forecast beside it; the import then needs no choice made by
+    hand."""
+    url = _database(tmp_path / "outcome.db", leads=200)
+    at = _import_page(monkeypatch, url)
+    at.file_uploader(key="csv_file").set_value(("deals.csv", PIPEDRIVE_DEALS, "text/csv")).run()
+    assert not at.exception
+    assert at.selectbox(key="map_outcome").value == "Deal - Status"
+    assert at.selectbox(key="map_close_date").value == "Deal - Deal closed on"
+    assert at.selectbox(key="map_amount").value == "Deal - Value"
+    at.button(key="csv_go").click().run()
+    assert not at.exception
+    assert at.success and "4 leads created" in at.success[0].value, _grouped_lines(at)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT external_id, outcome FROM leads WHERE source_system = 'deals' ORDER BY external_id")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in stored] == [("101", "won"), ("102", "lost"), ("103", None), ("104", "won")]
+    get_settings.cache_clear()
+
+
 def test_recent_imports_list_who_imported_what(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = _database(tmp_path / "history.db", leads=200)
     engine = make_engine(url)
