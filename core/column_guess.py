@@ -7,7 +7,7 @@ Everything here reads a sample of the file as a polars frame of strings (one col
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import polars as pl
 
@@ -452,18 +452,80 @@ def guess_outcome_values(values: Iterable[str]) -> dict[str, str]:
     return {value: guess_outcome(value) for value in values}
 
 
-def guess_outcome_column(sample: pl.DataFrame, taken: Iterable[str] = ()) -> str | None:
-    """The column whose few values say won or lost ("Deal stage": Won, Lost, Engaging), one whose header
-    says status, stage or outcome first; None when no column holds such values."""
+def _value_columns(
+    sample: pl.DataFrame,
+    taken: Iterable[str],
+    most: int,
+    hints: Sequence[str],
+    holds: Callable[[list[str]], bool],
+) -> str | None:
+    """The first column not `taken` whose few (at most `most`) distinct values `holds` accepts, one whose
+    header holds a word of `hints` first."""
     skipped = set(taken)
     holding = []
     for name in sample.columns:
-        if name in skipped:
-            continue
         values = _filled(sample.get_column(name)).unique()
-        if values.is_empty() or values.len() > MOST_OUTCOME_VALUES:
-            continue
-        if {"won", "lost"} & set(guess_outcome_values(values.to_list()).values()):
+        if name not in skipped and 0 < values.len() <= most and holds(values.to_list()):
             holding.append(name)
-    hinted = [n for n in holding if set(OUTCOME_HEADER_HINTS) & set(_normal(n).split())]
+    hinted = [n for n in holding if set(hints) & set(_normal(n).split())]
     return next(iter([*hinted, *holding]), None)
+
+
+def _says_won_or_lost(values: list[str]) -> bool:
+    return bool({"won", "lost"} & set(guess_outcome_values(values).values()))
+
+
+def guess_outcome_column(sample: pl.DataFrame, taken: Iterable[str] = ()) -> str | None:
+    """The column whose few values say won or lost ("Deal stage": Won, Lost, Engaging), one whose header
+    says status, stage or outcome first; None when no column holds such values."""
+    return _value_columns(sample, taken, MOST_OUTCOME_VALUES, OUTCOME_HEADER_HINTS, _says_won_or_lost)
+
+
+# ---------------------------------------------------------------- the stage column
+
+STAGE_HEADER_HINTS = ("lifecycle", "stage", "status")
+# The words of a lifecycle stage or lead status, furthest stage first where a value holds several.
+STAGE_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("lost", LOST_WORDS),
+    ("won", WON_WORDS | {"customer", "customers", "evangelist"}),
+    ("opportunity", frozenset({"opportunity", "opportunities", "opp", "deal"})),
+    ("sql", frozenset({"sql", "sal"})),
+    ("mql", frozenset({"mql"})),
+    ("created", frozenset({"lead", "leads", "subscriber", "new", "raw", "other"})),
+)
+# Phrases, spaces removed: HubSpot writes "Marketing Qualified Lead" or "marketingqualifiedlead".
+STAGE_PHRASES = {"salesqualified": "sql", "salesaccepted": "sql", "marketingqualified": "mql"}
+MOST_STAGE_VALUES = 15
+
+
+def guess_stage(value: str) -> str | None:
+    """ "Marketing Qualified Lead" → mql, "Customer" → won, "Closed Lost" → lost; None for a value whose
+    words name no stage ("Working", "Not converted")."""
+    normal = _normal(value)
+    words = set(normal.split())
+    if "not" in words or "un" in words:
+        return None
+    compact = normal.replace(" ", "")
+    for phrase, stage in STAGE_PHRASES.items():
+        if phrase in compact:
+            return stage
+    return next((stage for stage, said in STAGE_WORDS if said & words), None)
+
+
+def guess_stage_values(values: Iterable[str]) -> dict[str, str]:
+    """Each value the words of which name a stage → that stage (the others are left to the person)."""
+    guessed = {value: guess_stage(value) for value in values}
+    return {value: stage for value, stage in guessed.items() if stage is not None}
+
+
+def _names_stages(values: list[str]) -> bool:
+    stages = [guess_stage(v) for v in values]
+    return None not in stages and len(set(stages) - {"created"}) >= 2
+
+
+def guess_stage_column(sample: pl.DataFrame, taken: Iterable[str] = ()) -> str | None:
+    """The column every value of which names a stage, at least two of them past created (HubSpot's
+    Lifecycle Stage: Subscriber, Lead, Marketing Qualified Lead, Customer), one whose header says
+    lifecycle, stage or status first; None when no column reads that plainly (a guess that left a value
+    unmapped would refuse the file)."""
+    return _value_columns(sample, taken, MOST_STAGE_VALUES, STAGE_HEADER_HINTS, _names_stages)

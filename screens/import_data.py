@@ -17,6 +17,7 @@ from ui.importing import (
     OUTCOME_GUESS,
     RATING_LABEL,
     STAGE_CHOICES,
+    STAGE_GUESS,
     CsvTable,
     ImportResult,
     InvalidInput,
@@ -28,6 +29,7 @@ from ui.importing import (
     editor_key,
     first_look,
     guess_outcome_values,
+    guess_stage_values,
     mapping_from_choices,
     mapping_to_toml,
     maven_import,
@@ -133,6 +135,11 @@ def _value_map(
     return dict(zip(frame["value in the file"].to_list(), frame["means"].to_list(), strict=True))
 
 
+def _guessed_column(label: str, options: list[str], guess: str | None, key: str, help_text: str) -> str:
+    index = options.index(guess) if guess in options else 0
+    return str(st.selectbox(label, options, index=index, key=key, help=help_text))
+
+
 def _column_pickers(fields: list[str], options: list[str], guesses: dict[str, str]) -> dict[str, str]:
     chosen: dict[str, str] = {}
     grid = st.columns(2)
@@ -177,26 +184,26 @@ def _mapping_by_hand(table: CsvTable, file_name: str) -> Mapping | None:
     columns |= _column_pickers(main_fields, options, guesses)
     with st.expander("Firmographics and engagement (optional)"):
         columns |= _column_pickers(more_fields, options, guesses)
-    guessed_outcome = guesses.get(OUTCOME_GUESS)
-    outcome_column = st.selectbox(
-        OUTCOME_LABEL,
-        options,
-        index=options.index(guessed_outcome) if guessed_outcome in options else 0,
-        key="map_outcome",
-        help="Guessed from values such as Won, Closed Won, Lost; check what each value means below.",
-    )
+    outcome_column = _guessed_column(
+        OUTCOME_LABEL, options, guesses.get(OUTCOME_GUESS), "map_outcome",
+        "Guessed from values such as Won, Closed Won, Lost; check what each value means below.",
+    )  # fmt: skip
     outcome_values: dict[str, str] = {}
     if outcome_column != NOT_IN_FILE:
         outcome_values = _value_map(
             table, outcome_column, OUTCOME_CHOICES, editor_key("outcome_values", [outcome_column]), "open",
             guess=guess_outcome_values,
         )  # fmt: skip
-    stage_column = st.selectbox(STAGE_LABEL, options, key="map_stage")
+    stage_column = _guessed_column(
+        STAGE_LABEL, options, guesses.get(STAGE_GUESS), "map_stage",
+        "Guessed from values such as Lead, Marketing Qualified Lead, Customer; check each below.",
+    )  # fmt: skip
     stage_values: dict[str, str] = {}
     if stage_column != NOT_IN_FILE:
         stage_values = _value_map(
-            table, stage_column, STAGE_CHOICES, editor_key("stage_values", [stage_column]), "(skip)"
-        )
+            table, stage_column, STAGE_CHOICES, editor_key("stage_values", [stage_column]), "(skip)",
+            guess=guess_stage_values,
+        )  # fmt: skip
     rating_column, rating_values, rater = rating_picker(table, options, owner_mapped="owner" in columns)
     read_elsewhere = {*columns.values(), outcome_column, stage_column, rating_column or NOT_IN_FILE}
     attributes = attribute_picker(profile, read_elsewhere)

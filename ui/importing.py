@@ -18,6 +18,7 @@ from core.column_guess import (
     attribute_candidates,
     guess_mapping,
     guess_outcome_column,
+    guess_stage_column,
     guess_stars,
     holds_stars,
     kept_attributes,
@@ -26,6 +27,7 @@ from core.column_guess import (
 )
 from core.column_guess import guess_column as guess_column
 from core.column_guess import guess_outcome_values as guess_outcome_values
+from core.column_guess import guess_stage_values as guess_stage_values
 from core.column_guess import guessed_columns as guessed_columns
 from core.criteria import LEAD_FIELDS
 from db.importing import mapping as mapping_format
@@ -61,7 +63,7 @@ NOT_IN_FILE = "— not in this file —"
 PROBLEMS_SHOWN = 200
 PROBLEM_LINES_SHOWN = 20  # grouped lines; a last one counts the rest
 OUTCOME_CHOICES = ("open", "won", "lost")
-OUTCOME_GUESS = "outcome"  # first_look's key for the outcome column, beside the fields
+OUTCOME_GUESS, STAGE_GUESS = "outcome", "stage"  # first_look's keys for those columns, beside the fields
 STAGE_CHOICES = ("(skip)", "created", "mql", "sql", "opportunity", "won", "lost")
 RATING_LABEL = "Rating column (sales' rating of each lead)"
 KEEP_ATTRIBUTES = "Keep the other columns as attributes"
@@ -129,15 +131,18 @@ def file_sample(table: CsvTable, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
 def first_look(
     table: CsvTable, null_values: Sequence[str], date_formats: Sequence[str]
 ) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Each column's profile, and the first guess of which holds what (the outcome column under
-    OUTCOME_GUESS), from a sample of the file read as the form says (its empty words, its date formats
-    before the usual ones)."""
+    """Each column's profile, and the first guess of which holds what (the outcome and stage columns
+    under OUTCOME_GUESS and STAGE_GUESS), from a sample of the file read as the form says (its empty
+    words, its date formats before the usual ones)."""
     sample = without_empty_words(file_sample(table), null_values)
     formats = tuple(dict.fromkeys([*(f for f in date_formats if f), *DATE_FORMATS]))
     profile = profile_columns(sample, formats)
     guesses = guess_mapping(sample, formats, profile)
     outcome = guess_outcome_column(sample, taken=guesses.values())
-    return profile, guesses | ({OUTCOME_GUESS: outcome} if outcome is not None else {})
+    if outcome is not None:
+        guesses = guesses | {OUTCOME_GUESS: outcome}
+    stage = guess_stage_column(sample, taken=guesses.values())
+    return profile, guesses | ({STAGE_GUESS: stage} if stage is not None else {})
 
 
 def editor_key(prefix: str, names: Sequence[str]) -> str:

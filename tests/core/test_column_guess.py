@@ -13,6 +13,8 @@ from core.column_guess import (
     guess_mapping,
     guess_outcome,
     guess_outcome_column,
+    guess_stage,
+    guess_stage_column,
     guess_stars,
     guessed_columns,
     holds_stars,
@@ -259,3 +261,25 @@ def test_outcome_values_read_by_their_words() -> None:
                                        "Not won", "Closed Not Converted")] == [
         "won", "won", "won", "lost", "lost", "open", "open", "open",
     ]  # fmt: skip
+
+
+def test_stage_values_read_by_their_words_in_either_of_hubspots_spellings() -> None:
+    values = ["Subscriber", "lead", "Marketing Qualified Lead", "marketingqualifiedlead", "Sales Qualified Lead",
+              "SAL", "Opportunity", "customer", "Closed Won", "Closed Lost", "Working", "Not converted"]  # fmt: skip
+    assert [guess_stage(v) for v in values] == [
+        "created", "created", "mql", "mql", "sql", "sql", "opportunity", "won", "won", "lost", None, None,
+    ]  # fmt: skip
+
+
+def test_the_stage_column_is_guessed_only_when_every_value_names_a_stage() -> None:
+    """A guess that left a value unmapped would refuse the file: "Lead Status" holds "Working"."""
+    sample = pl.DataFrame(
+        {
+            "Lead Status": ["New", "Working", "New", "Unqualified"],
+            "Lifecycle Stage": ["lead", "marketingqualifiedlead", "customer", "lead"],
+            "Tier": ["Lead", "Lead", "Customer", "MQL"],
+        }
+    )
+    assert guess_stage_column(sample) == "Lifecycle Stage", "every value a stage, and the header says so"
+    assert guess_stage_column(sample, taken=["Lifecycle Stage"]) == "Tier"
+    assert guess_stage_column(sample.select("Lead Status")) is None

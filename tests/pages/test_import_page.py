@@ -159,6 +159,18 @@ def test_the_hand_mapping_names_the_field_as_the_form_does(
     get_settings.cache_clear()
 
 
+def _imported_by_hand(at: AppTest, url: str, query: str) -> list[tuple[object, ...]]:
+    """Import with the form as it stands (4 leads expected), then the rows of `query`, by external id."""
+    at.button(key="csv_go").click().run()
+    assert not at.exception
+    assert at.success and "4 leads created" in at.success[0].value, _grouped_lines(at)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stored = connection.execute(text(f"{query} ORDER BY external_id")).all()
+    engine.dispose()
+    return [tuple(r) for r in stored]
+
+
 PIPEDRIVE_DEALS = (
     b"Deal - ID,Deal - Title,Deal - Value,Deal - Status,Deal - Expected close date,Deal - Won time,"
     b"Deal - Deal closed on,Deal - Deal created\n"
@@ -182,16 +194,37 @@ def test_the_hand_mapping_guesses_the_outcome_and_what_each_value_means(
     assert at.selectbox(key="map_outcome").value == "Deal - Status"
     assert at.selectbox(key="map_close_date").value == "Deal - Deal closed on"
     assert at.selectbox(key="map_amount").value == "Deal - Value"
-    at.button(key="csv_go").click().run()
+    stored = _imported_by_hand(
+        at, url, "SELECT external_id, outcome FROM leads WHERE source_system = 'deals'"
+    )
+    assert stored == [("101", "won"), ("102", "lost"), ("103", None), ("104", "won")]
+    get_settings.cache_clear()
+
+
+HUBSPOT_CONTACTS = (
+    b"Record ID,Create Date,Lifecycle Stage,Lead Status,Became a Marketing Qualified Lead Date\n"
+    b"9001,2026-01-05,subscriber,New,\n"
+    b"9002,2026-01-06,Marketing Qualified Lead,Working,2026-01-09\n"
+    b"9003,2026-01-07,marketingqualifiedlead,Working,2026-01-10\n"
+    b"9004,2026-01-08,customer,Connected,2026-01-11\n"
+)
+
+
+def test_the_hand_mapping_guesses_a_lifecycle_stage_column_and_its_stages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """HubSpot's Lifecycle Stage names a stage in every value (in either spelling); Lead Status holds
+    "Working", no stage, and is left alone. The import then needs no choice made by hand."""
+    url = _database(tmp_path / "stages.db", leads=200)
+    at = _import_page(monkeypatch, url)
+    at.file_uploader(key="csv_file").set_value(("contacts.csv", HUBSPOT_CONTACTS, "text/csv")).run()
     assert not at.exception
-    assert at.success and "4 leads created" in at.success[0].value, _grouped_lines(at)
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        stored = connection.execute(
-            text("SELECT external_id, outcome FROM leads WHERE source_system = 'deals' ORDER BY external_id")
-        ).all()
-    engine.dispose()
-    assert [tuple(r) for r in stored] == [("101", "won"), ("102", "lost"), ("103", None), ("104", "won")]
+    assert at.selectbox(key="map_stage").value == "Lifecycle Stage"
+    assert at.selectbox(key="map_outcome").value == NOT_IN_FILE
+    query = "SELECT external_id, mql_at IS NOT NULL, outcome FROM leads WHERE source_system = 'contacts'"
+    assert _imported_by_hand(at, url, query) == [
+        ("9001", False, None), ("9002", True, None), ("9003", True, None), ("9004", True, "won"),
+    ]  # fmt: skip
     get_settings.cache_clear()
 
 
