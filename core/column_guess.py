@@ -99,6 +99,7 @@ EMAIL_TEXT = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MOSTLY = 0.9
 FREE_TEXT_LENGTH = 40  # characters, on average: notes and descriptions, not categories
 FREE_TEXT_WORDS = 4  # words, on average, in a column of mostly different values
+ONE_PER_ROW_MIN = 20  # filled rows from which a column of mostly different values is names, not categories
 EXAMPLES_SHOWN = 3
 
 STAR_WORDS: dict[str, int] = {
@@ -246,6 +247,8 @@ def column_kind(header: str, values: pl.Series, formats: Sequence[str] = DATE_FO
         return DATE
     if unique_and_full and filled.len() >= 2 and _is_code_like(distinct):
         return ID
+    if filled.len() >= ONE_PER_ROW_MIN and distinct.len() >= MOSTLY * filled.len():
+        return FREE_TEXT  # a name per record (a deal title, a company): no category repeats so rarely
     return FREE_TEXT if _is_free_text(filled) else CATEGORY
 
 

@@ -283,3 +283,15 @@ def test_the_stage_column_is_guessed_only_when_every_value_names_a_stage() -> No
     assert guess_stage_column(sample) == "Lifecycle Stage", "every value a stage, and the header says so"
     assert guess_stage_column(sample, taken=["Lifecycle Stage"]) == "Tier"
     assert guess_stage_column(sample.select("Lead Status")) is None
+
+
+def test_a_name_per_record_is_free_text_not_a_category() -> None:
+    """20 deal titles, all different, are names (left out of the attributes at first); 20 rows of five
+    industries, or 19 different titles in 19 rows (too few to tell), stay categories."""
+    titles = pl.Series([f"Deal {i}" for i in range(20)])
+    assert column_kind("Deal - Title", titles) == "free text"
+    assert (
+        column_kind("Industry", pl.Series(["Retail", "Software", "Health", "Energy", "Media"] * 4))
+        == "category"
+    )
+    assert column_kind("Deal - Title", titles.head(19)) == "category"
