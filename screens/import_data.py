@@ -144,14 +144,10 @@ def _column_pickers(fields: list[str], options: list[str], guesses: dict[str, st
     chosen: dict[str, str] = {}
     grid = st.columns(2)
     for index, field in enumerate(fields):
-        guess = guesses.get(field)
-        picked = grid[index % 2].selectbox(
-            _field_label(field),
-            options,
-            index=options.index(guess) if guess in options else 0,
-            help=FIELDS[field],
-            key=f"map_{field}",
-        )
+        with grid[index % 2]:
+            picked = _guessed_column(
+                _field_label(field), options, guesses.get(field), f"map_{field}", FIELDS[field]
+            )
         if picked != NOT_IN_FILE:
             chosen[field] = picked
     return chosen

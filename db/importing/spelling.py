@@ -7,7 +7,7 @@ stored wins (stored_spellings): a criteria rule, a saved filter or a rating reas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import polars as pl
 
@@ -39,15 +39,22 @@ def file_spellings(frame: pl.DataFrame, name: str) -> dict[str, str]:
     return dict(counts.select("spelling", "kept").iter_rows())
 
 
+def _respelled(
+    frame: pl.DataFrame, names: Iterable[str], spellings: Callable[[str], dict[str, str]]
+) -> pl.DataFrame:
+    """`frame` with each text column of `names` respelled as `spellings(name)` says (spelling -> kept)."""
+    changes = []
+    for name in names:
+        if name in frame.columns and frame.schema[name] == pl.String:
+            respelled = spellings(name)
+            if respelled:
+                changes.append(pl.col(name).replace(respelled))
+    return frame.with_columns(changes) if changes else frame
+
+
 def one_spelling_per_value(frame: pl.DataFrame) -> pl.DataFrame:
     """The file's spelling variants of every SPELLED_ALIKE column replaced by its most common spelling."""
-    changes = []
-    for name in SPELLED_ALIKE:
-        if name in frame.columns and frame.schema[name] == pl.String:
-            spellings = file_spellings(frame, name)
-            if spellings:
-                changes.append(pl.col(name).replace(spellings))
-    return frame.with_columns(changes) if changes else frame
+    return _respelled(frame, SPELLED_ALIKE, lambda name: file_spellings(frame, name))
 
 
 def stored_spellings(incoming: pl.Series, stored: pl.DataFrame) -> dict[str, str]:
@@ -77,10 +84,4 @@ def stored_spellings(incoming: pl.Series, stored: pl.DataFrame) -> dict[str, str
 def as_stored(frame: pl.DataFrame, stored: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """`frame`'s SPELLED_ALIKE columns spelled as the values already stored (`stored`: per column, its
     spellings and how many leads hold each)."""
-    changes = []
-    for name, counts in stored.items():
-        if name in frame.columns and frame.schema[name] == pl.String:
-            spellings = stored_spellings(frame.get_column(name), counts)
-            if spellings:
-                changes.append(pl.col(name).replace(spellings))
-    return frame.with_columns(changes) if changes else frame
+    return _respelled(frame, stored, lambda name: stored_spellings(frame.get_column(name), stored[name]))
